@@ -1,0 +1,1 @@
+//! The polite fetcher and the source kinds.

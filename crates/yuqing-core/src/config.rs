@@ -1,0 +1,939 @@
+//! The configuration model (INTERFACES.md "Configuration") and its validation.
+//!
+//! Loading never stops at the first problem: the TOML is parsed into a table, then each
+//! section and each `[[sources]]` / `[[rules]]` / `[[alerts.*]]` entry is read on its own
+//! and checked, so that `yuqing check-config` can print every problem at once.
+
+use crate::{Category, Level, SourceKind, Tier, Tone};
+use chrono_tz::Tz;
+use ipnet::IpNet;
+use serde::{de::DeserializeOwned, Deserialize, Deserializer};
+use std::collections::HashSet;
+use std::time::Duration;
+use url::Url;
+
+/// The built-in default configuration, used when no file is given.
+pub const BUILTIN_TOML: &str = include_str!("default.toml");
+
+/// One problem found in a configuration: where (the key path) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+/// Every problem found in one configuration file.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{} problem(s) in the configuration {origin}", problems.len())]
+pub struct ConfigErrors {
+    pub origin: String,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub org: OrgConfig,
+    pub collect: CollectConfig,
+    pub sources: Vec<SourceConfig>,
+    pub rules: Vec<RuleConfig>,
+    pub alerts: AlertsConfig,
+    pub bulletin: BulletinConfig,
+    pub store: StoreConfig,
+    pub web: WebConfig,
+    /// Problems that do not stop yuqing (e.g. no contact URL for the User-Agent).
+    pub warnings: Vec<Problem>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgConfig {
+    #[serde(default = "default_org_name")]
+    pub name: String,
+    #[serde(default = "default_tz", deserialize_with = "de_tz")]
+    pub timezone: Tz,
+}
+
+impl Default for OrgConfig {
+    fn default() -> Self {
+        OrgConfig {
+            name: default_org_name(),
+            timezone: default_tz(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectConfig {
+    /// A URL (or mailto:) where site owners learn who collects and why; sent in the User-Agent.
+    #[serde(default)]
+    pub user_agent_contact: String,
+    /// Networks the collector may reach besides public addresses (CIDRs).
+    #[serde(default, deserialize_with = "de_nets")]
+    pub allow_private: Vec<IpNet>,
+    /// Minimum delay between two requests to the same host.
+    #[serde(default = "d_2s", deserialize_with = "de_duration")]
+    pub min_host_delay: Duration,
+    #[serde(default = "d_10s", deserialize_with = "de_duration")]
+    pub connect_timeout: Duration,
+    /// Total time for one request, body included.
+    #[serde(default = "d_30s", deserialize_with = "de_duration")]
+    pub timeout: Duration,
+    /// Cap on a page's body after decompression.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: u64,
+    #[serde(default = "default_max_redirects")]
+    pub max_redirects: usize,
+    /// Retries on 5xx and timeouts (never on 4xx).
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// Most new articles fetched from one source in one pass.
+    #[serde(default = "default_max_articles")]
+    pub max_articles_per_pass: usize,
+    /// Share of a source's interval by which its polls are jittered (0..1).
+    #[serde(default = "default_jitter")]
+    pub jitter: f64,
+    /// Sources collected at the same time (requests to one host are still one at a time).
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+}
+
+impl Default for CollectConfig {
+    fn default() -> Self {
+        empty_table_into().unwrap_or_else(|_| unreachable!("all collect keys have defaults"))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    pub name: String,
+    pub kind: SourceKind,
+    pub url: Url,
+    pub tier: Tier,
+    #[serde(default = "d_30m", deserialize_with = "de_duration")]
+    pub interval: Duration,
+    #[serde(default = "default_weight")]
+    pub weight: f64,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// `page` only: CSS selector of the article links (or of elements containing them).
+    #[serde(default)]
+    pub selector: Option<String>,
+    /// `page` only: regular expression an article URL must match.
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// Overrides `collect.max_articles_per_pass` for this source.
+    #[serde(default)]
+    pub max_articles: Option<usize>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    pub name: String,
+    pub query: String,
+    #[serde(default)]
+    pub category: Option<Category>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsConfig {
+    #[serde(default)]
+    pub channels: Vec<ChannelConfig>,
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+}
+
+/// Alert channel kinds (INTERFACES.md). Sending is not built yet; the keys are validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelKind {
+    Email,
+    Webhook,
+    Wecom,
+    Dingtalk,
+    Feishu,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelConfig {
+    pub name: String,
+    pub kind: ChannelKind,
+    /// email: "host:port"
+    #[serde(default)]
+    pub smtp: Option<String>,
+    #[serde(default)]
+    pub tls: Option<SmtpTls>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Name of the environment variable holding the SMTP password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// webhook / wecom / dingtalk / feishu: the URL to post to.
+    #[serde(default)]
+    pub url: Option<Url>,
+    /// dingtalk / feishu: name of the environment variable holding the signing secret.
+    #[serde(default)]
+    pub secret_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    pub channels: Vec<String>,
+    #[serde(default)]
+    pub tone: Option<Tone>,
+    #[serde(default)]
+    pub min_level: Option<Level>,
+    #[serde(default)]
+    pub rules: Vec<String>,
+    #[serde(default)]
+    pub categories: Vec<Category>,
+    #[serde(default)]
+    pub tiers: Vec<Tier>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulletinConfig {
+    #[serde(default = "default_bulletin_title")]
+    pub title: String,
+    #[serde(default)]
+    pub compiled_by: String,
+    #[serde(default)]
+    pub recipients: Vec<String>,
+}
+
+impl Default for BulletinConfig {
+    fn default() -> Self {
+        BulletinConfig {
+            title: default_bulletin_title(),
+            compiled_by: String::new(),
+            recipients: vec![],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Database URL; empty means the embedded SQLite file in the data folder.
+    #[serde(default)]
+    pub url: String,
+    /// How long raw pages are kept for re-extraction (items themselves are kept).
+    #[serde(default = "d_180d", deserialize_with = "de_duration")]
+    pub raw_retention: Duration,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            url: String::new(),
+            raw_retention: d_180d(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    /// Address `yuqing serve` listens on unless `--listen` is given.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// How long a login lasts.
+    #[serde(default = "d_12h", deserialize_with = "de_duration")]
+    pub session_ttl: Duration,
+    /// Set the Secure flag on cookies (serve behind HTTPS).
+    #[serde(default)]
+    pub secure_cookies: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            listen: default_listen(),
+            session_ttl: d_12h(),
+            secure_cookies: false,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_org_name() -> String {
+    "未命名单位".to_string()
+}
+fn default_tz() -> Tz {
+    chrono_tz::Asia::Shanghai
+}
+fn default_bulletin_title() -> String {
+    "网上舆情信息".to_string()
+}
+fn default_listen() -> String {
+    "127.0.0.1:8080".to_string()
+}
+fn default_weight() -> f64 {
+    f64::NAN // replaced by the tier's default weight after loading
+}
+fn default_max_body() -> u64 {
+    10 * 1024 * 1024
+}
+fn default_max_redirects() -> usize {
+    5
+}
+fn default_retries() -> u32 {
+    2
+}
+fn default_max_articles() -> usize {
+    50
+}
+fn default_jitter() -> f64 {
+    0.1
+}
+fn default_concurrency() -> usize {
+    4
+}
+fn d_2s() -> Duration {
+    Duration::from_secs(2)
+}
+fn d_10s() -> Duration {
+    Duration::from_secs(10)
+}
+fn d_30s() -> Duration {
+    Duration::from_secs(30)
+}
+fn d_30m() -> Duration {
+    Duration::from_secs(30 * 60)
+}
+fn d_12h() -> Duration {
+    Duration::from_secs(12 * 3600)
+}
+fn d_180d() -> Duration {
+    Duration::from_secs(180 * 86400)
+}
+
+fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let s = String::deserialize(d)?;
+    humantime::parse_duration(&s).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "`{s}` is not a duration like \"10m\" or \"2h\" ({e})"
+        ))
+    })
+}
+
+fn de_tz<'de, D: Deserializer<'de>>(d: D) -> Result<Tz, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse::<Tz>().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "`{s}` is not an IANA time zone like \"Asia/Shanghai\""
+        ))
+    })
+}
+
+fn de_nets<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
+    let v = Vec::<String>::deserialize(d)?;
+    v.iter()
+        .map(|s| {
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!("`{s}` is not a CIDR like \"127.0.0.0/8\""))
+                })
+        })
+        .collect()
+}
+
+fn empty_table_into<T: DeserializeOwned>() -> Result<T, toml::de::Error> {
+    toml::Value::Table(toml::Table::new()).try_into()
+}
+
+/// Reads one section or entry, recording the problem instead of failing.
+fn read<T: DeserializeOwned>(
+    value: toml::Value,
+    key: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    match value.try_into::<T>() {
+        Ok(v) => Some(v),
+        Err(e) => {
+            problems.push(Problem {
+                key: key.to_string(),
+                message: clean_toml_error(&e.to_string()),
+            });
+            None
+        }
+    }
+}
+
+fn clean_toml_error(s: &str) -> String {
+    s.trim().replace('\n', " ")
+}
+
+fn entry_label(section: &str, index: usize, value: &toml::Value) -> String {
+    match value.get("name").and_then(|n| n.as_str()) {
+        Some(name) => format!("{section}[{index}] ({name})"),
+        None => format!("{section}[{index}]"),
+    }
+}
+
+fn read_list<T: DeserializeOwned>(
+    value: Option<toml::Value>,
+    section: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<T> {
+    let Some(value) = value else { return vec![] };
+    let toml::Value::Array(entries) = value else {
+        problems.push(Problem {
+            key: section.to_string(),
+            message: format!("must be a list of tables, written [[{section}]]"),
+        });
+        return vec![];
+    };
+    let mut out = vec![];
+    for (i, e) in entries.into_iter().enumerate() {
+        let label = entry_label(section, i, &e);
+        if let Some(v) = read::<T>(e, &label, problems) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+impl Config {
+    /// The built-in default configuration (a catalogue of real sources and example rules).
+    pub fn builtin() -> Config {
+        match Config::parse(BUILTIN_TOML, "(built-in)", &|_| Ok(())) {
+            Ok(c) => c,
+            // Invariant: the built-in file is checked by a unit test.
+            Err(e) => panic!("the built-in configuration is invalid: {:?}", e.problems),
+        }
+    }
+
+    /// Parses and validates a configuration. `check_query` validates a watch rule's
+    /// query (the query language lives in `yuqing-judge`). All problems are returned.
+    pub fn parse(
+        text: &str,
+        origin: &str,
+        check_query: &dyn Fn(&str) -> Result<(), String>,
+    ) -> Result<Config, ConfigErrors> {
+        let mut problems = vec![];
+        let mut table: toml::Table = match text.parse() {
+            Ok(t) => t,
+            Err(e) => {
+                return Err(ConfigErrors {
+                    origin: origin.to_string(),
+                    problems: vec![Problem {
+                        key: "(syntax)".into(),
+                        message: clean_toml_error(&e.to_string()),
+                    }],
+                })
+            }
+        };
+        let known = [
+            "org", "collect", "sources", "rules", "alerts", "bulletin", "store", "web",
+        ];
+        let mut unknown: Vec<String> = table
+            .keys()
+            .filter(|k| !known.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        unknown.sort();
+        for k in unknown {
+            problems.push(Problem {
+                key: k.clone(),
+                message: format!(
+                    "unknown key; the top-level sections are: {}",
+                    known.join(", ")
+                ),
+            });
+            table.remove(&k);
+        }
+        fn section<T: DeserializeOwned + Default>(
+            t: &mut toml::Table,
+            key: &str,
+            p: &mut Vec<Problem>,
+        ) -> T {
+            match t.remove(key) {
+                Some(v) => read(v, key, p).unwrap_or_default(),
+                None => T::default(),
+            }
+        }
+        let org: OrgConfig = section(&mut table, "org", &mut problems);
+        let collect: CollectConfig = section(&mut table, "collect", &mut problems);
+        let bulletin: BulletinConfig = section(&mut table, "bulletin", &mut problems);
+        let store: StoreConfig = section(&mut table, "store", &mut problems);
+        let web: WebConfig = section(&mut table, "web", &mut problems);
+        let mut sources: Vec<SourceConfig> =
+            read_list(table.remove("sources"), "sources", &mut problems);
+        let rules: Vec<RuleConfig> = read_list(table.remove("rules"), "rules", &mut problems);
+        let mut alerts = AlertsConfig::default();
+        if let Some(a) = table.remove("alerts") {
+            match a {
+                toml::Value::Table(mut at) => {
+                    let mut unknown: Vec<String> = at
+                        .keys()
+                        .filter(|k| *k != "channels" && *k != "routes")
+                        .cloned()
+                        .collect();
+                    unknown.sort();
+                    for k in unknown {
+                        problems.push(Problem {
+                            key: format!("alerts.{k}"),
+                            message: "unknown key; [alerts] has `channels` and `routes`".into(),
+                        });
+                    }
+                    alerts.channels =
+                        read_list(at.remove("channels"), "alerts.channels", &mut problems);
+                    alerts.routes = read_list(at.remove("routes"), "alerts.routes", &mut problems);
+                }
+                _ => problems.push(Problem {
+                    key: "alerts".into(),
+                    message: "must be a table".into(),
+                }),
+            }
+        }
+        for s in &mut sources {
+            if s.weight.is_nan() {
+                s.weight = s.tier.default_weight();
+            }
+        }
+        let mut cfg = Config {
+            org,
+            collect,
+            sources,
+            rules,
+            alerts,
+            bulletin,
+            store,
+            web,
+            warnings: vec![],
+        };
+        cfg.validate(&mut problems, check_query);
+        if problems.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(ConfigErrors {
+                origin: origin.to_string(),
+                problems,
+            })
+        }
+    }
+
+    fn validate(
+        &mut self,
+        problems: &mut Vec<Problem>,
+        check_query: &dyn Fn(&str) -> Result<(), String>,
+    ) {
+        let mut p = |key: String, message: String| problems.push(Problem { key, message });
+        let c = &self.collect;
+        if c.user_agent_contact.trim().is_empty() {
+            self.warnings.push(Problem {
+                key: "collect.user_agent_contact".into(),
+                message: "not set: site owners cannot see who collects their pages; set a URL or mailto: address".into(),
+            });
+        } else if Url::parse(c.user_agent_contact.trim()).is_err() {
+            p(
+                "collect.user_agent_contact".into(),
+                format!(
+                    "`{}` is not a URL (https://… or mailto:…)",
+                    c.user_agent_contact
+                ),
+            );
+        }
+        if c.min_host_delay < Duration::from_millis(100) {
+            p(
+                "collect.min_host_delay".into(),
+                "must be at least 100ms: polite collection".into(),
+            );
+        }
+        if c.timeout.is_zero() || c.connect_timeout.is_zero() {
+            p(
+                "collect.timeout".into(),
+                "timeouts must be above zero".into(),
+            );
+        }
+        if c.max_body_bytes < 1024 || c.max_body_bytes > 512 * 1024 * 1024 {
+            p(
+                "collect.max_body_bytes".into(),
+                "must be between 1 KiB and 512 MiB".into(),
+            );
+        }
+        if c.max_redirects > 20 {
+            p("collect.max_redirects".into(), "must be at most 20".into());
+        }
+        if c.retries > 10 {
+            p("collect.retries".into(), "must be at most 10".into());
+        }
+        if !(0.0..=0.5).contains(&c.jitter) {
+            p(
+                "collect.jitter".into(),
+                "must be between 0 and 0.5 (a share of the interval)".into(),
+            );
+        }
+        if c.concurrency == 0 || c.concurrency > 64 {
+            p(
+                "collect.concurrency".into(),
+                "must be between 1 and 64".into(),
+            );
+        }
+        if c.max_articles_per_pass == 0 {
+            p(
+                "collect.max_articles_per_pass".into(),
+                "must be at least 1".into(),
+            );
+        }
+
+        let mut names = HashSet::new();
+        for (i, s) in self.sources.iter().enumerate() {
+            let key = format!("sources[{i}] ({})", s.name);
+            if s.name.trim().is_empty() {
+                p(key.clone(), "`name` must not be empty".into());
+            }
+            if !names.insert(s.name.clone()) {
+                p(
+                    key.clone(),
+                    format!("the name `{}` is used by another source", s.name),
+                );
+            }
+            if !matches!(s.url.scheme(), "http" | "https") {
+                p(
+                    key.clone(),
+                    format!("`url` must be http or https, not `{}`", s.url.scheme()),
+                );
+            }
+            if s.interval < Duration::from_secs(60) {
+                p(
+                    key.clone(),
+                    "`interval` must be at least 1m: polite collection".into(),
+                );
+            }
+            if !(s.weight.is_finite() && s.weight >= 0.0 && s.weight <= 10.0) {
+                p(key.clone(), "`weight` must be between 0 and 10".into());
+            }
+            match s.kind {
+                SourceKind::Feed => {
+                    if s.selector.is_some() || s.pattern.is_some() {
+                        p(
+                            key.clone(),
+                            "`selector` and `pattern` apply to kind = \"page\" only".into(),
+                        );
+                    }
+                }
+                SourceKind::Page => {
+                    if let Some(pat) = &s.pattern {
+                        if let Err(e) = regex::Regex::new(pat) {
+                            p(
+                                key.clone(),
+                                format!("`pattern` is not a valid regular expression: {e}"),
+                            );
+                        }
+                    }
+                    if let Some(sel) = &s.selector {
+                        if sel.trim().is_empty() {
+                            p(key.clone(), "`selector` must not be empty".into());
+                        }
+                    }
+                }
+            }
+        }
+
+        let mut rule_names = HashSet::new();
+        for (i, r) in self.rules.iter().enumerate() {
+            let key = format!("rules[{i}] ({})", r.name);
+            if r.name.trim().is_empty() {
+                p(key.clone(), "`name` must not be empty".into());
+            }
+            if !rule_names.insert(r.name.clone()) {
+                p(
+                    key.clone(),
+                    format!("the name `{}` is used by another rule", r.name),
+                );
+            }
+            if let Err(e) = check_query(&r.query) {
+                p(key.clone(), format!("`query` {e}"));
+            }
+        }
+
+        let mut channel_names = HashSet::new();
+        for (i, ch) in self.alerts.channels.iter().enumerate() {
+            let key = format!("alerts.channels[{i}] ({})", ch.name);
+            if !channel_names.insert(ch.name.clone()) {
+                p(
+                    key.clone(),
+                    format!("the name `{}` is used by another channel", ch.name),
+                );
+            }
+            match ch.kind {
+                ChannelKind::Email => {
+                    if ch.smtp.as_deref().is_none_or(|s| !s.contains(':')) {
+                        p(
+                            key.clone(),
+                            "kind = \"email\" needs `smtp = \"host:port\"`".into(),
+                        );
+                    }
+                    if ch.from.is_none() || ch.to.is_empty() {
+                        p(
+                            key.clone(),
+                            "kind = \"email\" needs `from` and at least one `to`".into(),
+                        );
+                    }
+                    if ch.url.is_some() {
+                        p(
+                            key.clone(),
+                            "`url` does not apply to kind = \"email\"".into(),
+                        );
+                    }
+                }
+                ChannelKind::Webhook
+                | ChannelKind::Wecom
+                | ChannelKind::Dingtalk
+                | ChannelKind::Feishu => {
+                    if ch.url.is_none() {
+                        p(key.clone(), "needs `url`, the address to post to".into());
+                    }
+                    if ch.smtp.is_some()
+                        || ch.tls.is_some()
+                        || ch.from.is_some()
+                        || !ch.to.is_empty()
+                    {
+                        p(
+                            key.clone(),
+                            "`smtp`, `tls`, `from` and `to` apply to kind = \"email\" only".into(),
+                        );
+                    }
+                }
+            }
+            for env in [&ch.password_env, &ch.secret_env].into_iter().flatten() {
+                if env.is_empty() || !env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    p(
+                        key.clone(),
+                        format!("`{env}` is not an environment variable name"),
+                    );
+                }
+            }
+        }
+        for (i, r) in self.alerts.routes.iter().enumerate() {
+            let key = format!("alerts.routes[{i}]");
+            if r.channels.is_empty() {
+                p(
+                    key.clone(),
+                    "`channels` must name at least one channel".into(),
+                );
+            }
+            for c in &r.channels {
+                if !channel_names.contains(c) {
+                    p(
+                        key.clone(),
+                        format!("channel `{c}` is not defined in [[alerts.channels]]"),
+                    );
+                }
+            }
+            for rn in &r.rules {
+                if !rule_names.contains(rn) {
+                    p(
+                        key.clone(),
+                        format!("rule `{rn}` is not defined in [[rules]]"),
+                    );
+                }
+            }
+        }
+        if !self.store.url.is_empty() && !self.store.url.starts_with("sqlite:") {
+            p(
+                "store.url".into(),
+                "only the embedded SQLite store (empty or sqlite:…) is supported in this version"
+                    .into(),
+            );
+        }
+        if self.web.listen.parse::<std::net::SocketAddr>().is_err() {
+            p(
+                "web.listen".into(),
+                format!(
+                    "`{}` is not an address like 127.0.0.1:8080",
+                    self.web.listen
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_is_valid_and_has_every_tier() {
+        let c = Config::builtin();
+        assert!(
+            c.sources.len() >= 20,
+            "a real catalogue, got {}",
+            c.sources.len()
+        );
+        for t in Tier::ALL {
+            if *t == Tier::Search {
+                continue;
+            }
+            assert!(
+                c.sources.iter().any(|s| s.tier == *t),
+                "no source for tier {t}"
+            );
+        }
+        assert!(!c.rules.is_empty());
+        assert_eq!(c.org.timezone, chrono_tz::Asia::Shanghai);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let text = r#"
+bogus = 1
+[org]
+name = "x"
+timezone = "Mars/Olympus"
+[collect]
+speed = "fast"
+[[sources]]
+name = "a"
+kind = "feed"
+url = "https://example.org/rss"
+tier = "local"
+interval = "often"
+[[sources]]
+name = "a"
+kind = "rss"
+url = "https://example.org/rss2"
+tier = "local"
+[[sources]]
+name = "b"
+kind = "page"
+url = "ftp://example.org/"
+tier = "nowhere"
+[[rules]]
+name = "r"
+query = "BAD"
+category = "gossip"
+"#;
+        let err = Config::parse(text, "t.toml", &|q| {
+            if q == "BAD" {
+                Err("is bad".into())
+            } else {
+                Ok(())
+            }
+        })
+        .expect_err("invalid");
+        let all = err
+            .problems
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        for needle in [
+            "bogus",
+            "Mars/Olympus",
+            "speed",
+            "often",
+            "rss",
+            "nowhere",
+            "gossip",
+        ] {
+            assert!(all.contains(needle), "missing `{needle}` in:\n{all}");
+        }
+        assert!(err.problems.len() >= 7, "{all}");
+    }
+
+    #[test]
+    fn semantic_checks() {
+        let text = r#"
+[[sources]]
+name = "a"
+kind = "page"
+url = "ftp://example.org/"
+tier = "local"
+interval = "5s"
+pattern = "("
+[[rules]]
+name = "r"
+query = "x"
+[[rules]]
+name = "r"
+query = "y"
+[[alerts.channels]]
+name = "m"
+kind = "email"
+[[alerts.routes]]
+channels = ["nope"]
+"#;
+        let err = Config::parse(text, "t.toml", &|_| Ok(())).expect_err("invalid");
+        let all = err
+            .problems
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        for needle in [
+            "ftp",
+            "interval",
+            "pattern",
+            "used by another rule",
+            "smtp",
+            "nope",
+        ] {
+            assert!(all.contains(needle), "missing `{needle}` in:\n{all}");
+        }
+    }
+
+    #[test]
+    fn defaults_fill_in() {
+        let c = Config::parse(
+            "[[sources]]\nname='a'\nkind='feed'\nurl='https://example.org/rss'\ntier='central'\n",
+            "t",
+            &|_| Ok(()),
+        )
+        .expect("valid");
+        assert_eq!(c.sources[0].interval, Duration::from_secs(1800));
+        assert!((c.sources[0].weight - 0.9).abs() < 1e-9);
+        assert_eq!(c.collect.max_redirects, 5);
+        assert!(c
+            .warnings
+            .iter()
+            .any(|w| w.key == "collect.user_agent_contact"));
+    }
+
+    #[test]
+    fn allow_private_takes_cidrs_and_addresses() {
+        let c = Config::parse(
+            "[collect]\nallow_private = ['127.0.0.0/8', '::1']\n",
+            "t",
+            &|_| Ok(()),
+        )
+        .expect("valid");
+        assert_eq!(c.collect.allow_private.len(), 2);
+        let e = Config::parse("[collect]\nallow_private = ['localhost']\n", "t", &|_| {
+            Ok(())
+        })
+        .expect_err("bad");
+        assert!(e.problems[0].message.contains("CIDR"));
+    }
+}

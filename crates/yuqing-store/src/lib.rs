@@ -1,0 +1,1 @@
+//! Storage (SQLite via sqlx) and the search index (tantivy).
