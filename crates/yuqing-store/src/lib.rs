@@ -1,1 +1,827 @@
-//! Storage (SQLite via sqlx) and the search index (tantivy).
+//! Storage for yuqing: the embedded SQLite database (through sqlx, WAL mode, numbered
+//! migrations) and the search index (tantivy, see [`index`]).
+//!
+//! The database is the truth. Every item is written in one transaction together with
+//! its SimHash bands and its raw page; ingest is idempotent on the canonical URL, so
+//! collecting the same pages again adds nothing. The index follows the database and can
+//! be rebuilt from it (`yuqing reindex`); on open, whatever the index missed (a crash
+//! between the two commits) is caught up.
+//!
+//! Writes are serialised inside the process by one async mutex: SQLite has one writer
+//! anyway, and a deferred transaction that reads before it writes could otherwise fail
+//! with SQLITE_BUSY when another connection commits in between.
+
+pub mod index;
+mod users;
+
+pub use users::User;
+
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use index::{IndexDoc, SearchIndex};
+use serde::Serialize;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use yuqing_core::config::SourceConfig;
+use yuqing_core::{Category, Level, Tier, Tone};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("search index error: {0}")]
+    Index(String),
+    #[error("cannot use {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Times in the store: UTC, fixed width, so that text order is time order.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The raw page of an item, kept compressed for re-extraction.
+#[derive(Debug, Clone)]
+pub struct RawPage {
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// A judged, relevant item ready to be stored.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    pub source: String,
+    pub tier: Tier,
+    pub url: String,
+    pub canonical_url: String,
+    pub title: String,
+    pub published_at: Option<DateTime<FixedOffset>>,
+    pub fetched_at: DateTime<Utc>,
+    pub content: String,
+    pub encoding: String,
+    pub tone: Tone,
+    pub tone_score: f32,
+    pub categories: Vec<Category>,
+    pub matched_rules: Vec<String>,
+    pub level: Level,
+    pub level_reason: String,
+    pub simhash: u64,
+    pub raw: Option<RawPage>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestOutcome {
+    /// A new item, first of its kind.
+    New { id: i64 },
+    /// A new item that repeats an earlier one (a repost).
+    Duplicate { id: i64, of: i64 },
+    /// The canonical URL was already stored: nothing was written.
+    Known { id: i64 },
+}
+
+/// An item as the stream, search and API show it (INTERFACES.md search object, extended).
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemSummary {
+    pub id: i64,
+    pub url: String,
+    pub title: String,
+    pub published_at: Option<String>,
+    pub fetched_at: String,
+    pub source: String,
+    pub tier: Tier,
+    pub tone: Tone,
+    pub tone_score: f32,
+    pub categories: Vec<Category>,
+    pub matched_rules: Vec<String>,
+    pub level: Level,
+    pub level_reason: String,
+    pub duplicate_of: Option<i64>,
+}
+
+/// An item with its text and its duplicates.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemDetail {
+    #[serde(flatten)]
+    pub item: ItemSummary,
+    pub canonical_url: String,
+    pub encoding: String,
+    pub content: String,
+    /// Later items that repeat this one (when it is first-seen).
+    pub duplicates: Vec<ItemSummary>,
+}
+
+/// Filters of the stream, search and API.
+#[derive(Debug, Clone, Default)]
+pub struct ItemFilter {
+    pub tone: Option<Tone>,
+    pub category: Option<Category>,
+    pub tier: Option<Tier>,
+    pub source: Option<String>,
+    pub level: Option<Level>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ItemQuery {
+    /// Full-text query; empty or None lists by time only.
+    pub q: Option<String>,
+    pub filter: ItemFilter,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemPage {
+    pub items: Vec<ItemSummary>,
+    pub total: usize,
+}
+
+/// A source with its health.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceHealth {
+    pub name: String,
+    pub kind: String,
+    pub url: String,
+    pub tier: String,
+    pub weight: f64,
+    pub interval_secs: i64,
+    pub enabled: bool,
+    pub last_polled_at: Option<String>,
+    pub last_success_at: Option<String>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<String>,
+    pub failures_in_row: i64,
+    pub items: i64,
+}
+
+/// Counts for `/metrics`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub items: i64,
+    pub duplicates: i64,
+    pub seen_irrelevant: i64,
+    pub sources: i64,
+    pub sources_failing: i64,
+}
+
+pub struct Store {
+    pool: SqlitePool,
+    index: SearchIndex,
+    write_lock: tokio::sync::Mutex<()>,
+    /// Largest item id added to the index writer but not yet committed.
+    pending_max_id: AtomicU64,
+    data_dir: PathBuf,
+}
+
+const ITEM_COLUMNS: &str =
+    "id, url, title, published_at, fetched_at, source, tier, tone, tone_score, \
+     categories, matched_rules, level, level_reason, duplicate_of";
+
+fn to_i64(h: u64) -> i64 {
+    i64::from_ne_bytes(h.to_ne_bytes())
+}
+
+fn bands(h: u64) -> [(i64, i64); 4] {
+    [0u32, 1, 2, 3].map(|b| (i64::from(b), ((h >> (16 * b)) & 0xffff) as i64))
+}
+
+fn compress(body: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing into a Vec cannot fail.
+    let _ = e.write_all(body);
+    e.finish().unwrap_or_default()
+}
+
+/// Decompresses a stored raw page.
+pub fn decompress(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    flate2::read::DeflateDecoder::new(body).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+fn summary_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ItemSummary> {
+    let tier: String = r.try_get("tier")?;
+    let tone: String = r.try_get("tone")?;
+    let level: String = r.try_get("level")?;
+    let cats: String = r.try_get("categories")?;
+    let rules: String = r.try_get("matched_rules")?;
+    let bad = |what: &str, v: &str| StoreError::Invalid(format!("stored {what} `{v}` is unknown"));
+    Ok(ItemSummary {
+        id: r.try_get("id")?,
+        url: r.try_get("url")?,
+        title: r.try_get("title")?,
+        published_at: r.try_get("published_at")?,
+        fetched_at: r.try_get("fetched_at")?,
+        source: r.try_get("source")?,
+        tier: Tier::from_id(&tier).ok_or_else(|| bad("tier", &tier))?,
+        tone: Tone::from_id(&tone).ok_or_else(|| bad("tone", &tone))?,
+        tone_score: r.try_get::<f64, _>("tone_score")? as f32,
+        categories: serde_json::from_str::<Vec<String>>(&cats)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|c| Category::from_id(c))
+            .collect(),
+        matched_rules: serde_json::from_str(&rules).unwrap_or_default(),
+        level: Level::from_id(&level).ok_or_else(|| bad("level", &level))?,
+        level_reason: r.try_get("level_reason")?,
+        duplicate_of: r.try_get("duplicate_of")?,
+    })
+}
+
+impl Store {
+    /// Opens (creating as needed) the store in `data_dir`: `yuqing.db` and `index/`.
+    pub async fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Io {
+            path: data_dir.to_path_buf(),
+            source: e,
+        })?;
+        let db = data_dir.join("yuqing.db");
+        let opts = SqliteConnectOptions::new()
+            .filename(&db)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        let (index, created) = SearchIndex::open(&data_dir.join("index"))?;
+        let store = Store {
+            pool,
+            index,
+            write_lock: tokio::sync::Mutex::new(()),
+            pending_max_id: AtomicU64::new(0),
+            data_dir: data_dir.to_path_buf(),
+        };
+        store.catch_up_index(created).await?;
+        Ok(store)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Brings the index up to date with the store: indexes items past the last index
+    /// commit, and rebuilds everything when the counts still disagree.
+    async fn catch_up_index(&self, created: bool) -> Result<()> {
+        let (count, max_id): (i64, Option<i64>) =
+            sqlx::query_as("SELECT COUNT(*), MAX(id) FROM items")
+                .fetch_one(&self.pool)
+                .await?;
+        let max_id = max_id.unwrap_or(0);
+        if created && count > 0 {
+            self.reindex(|_, _| {}).await?;
+            return Ok(());
+        }
+        let committed = self.index.committed_max_id();
+        if committed < max_id {
+            tracing::info!(
+                from = committed,
+                to = max_id,
+                "indexing items the search index missed"
+            );
+            self.index_range(committed, |_, _| {}).await?;
+        }
+        if self.index.num_docs() != count as u64 {
+            tracing::warn!(
+                index = self.index.num_docs(),
+                store = count,
+                "search index disagrees with the store; rebuilding"
+            );
+            self.reindex(|_, _| {}).await?;
+        }
+        Ok(())
+    }
+
+    async fn index_range(&self, after_id: i64, progress: impl Fn(usize, usize)) -> Result<usize> {
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM items WHERE id > ?")
+            .bind(after_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let mut last = after_id;
+        let mut done = 0usize;
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, title, content, source, tier, tone, level, categories, sort_at FROM items WHERE id > ? ORDER BY id LIMIT 500",
+            )
+            .bind(last)
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut owned = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let cats: String = r.try_get("categories")?;
+                let sort_at: String = r.try_get("sort_at")?;
+                owned.push((
+                    r.try_get::<i64, _>("id")?,
+                    r.try_get::<String, _>("title")?,
+                    r.try_get::<String, _>("content")?,
+                    r.try_get::<String, _>("source")?,
+                    r.try_get::<String, _>("tier")?,
+                    r.try_get::<String, _>("tone")?,
+                    r.try_get::<String, _>("level")?,
+                    serde_json::from_str::<Vec<String>>(&cats).unwrap_or_default(),
+                    parse_ts(&sort_at).map_or(0, |t| t.timestamp_millis()),
+                ));
+            }
+            let docs: Vec<IndexDoc> = owned
+                .iter()
+                .map(|o| IndexDoc {
+                    id: o.0,
+                    title: &o.1,
+                    content: &o.2,
+                    source: &o.3,
+                    tier: &o.4,
+                    tone: &o.5,
+                    level: &o.6,
+                    categories: &o.7,
+                    sort_ts: o.8,
+                })
+                .collect();
+            self.index.add(&docs).await?;
+            last = owned.last().map_or(last, |o| o.0);
+            done += owned.len();
+            progress(done, total as usize);
+        }
+        self.index.commit(last).await?;
+        Ok(done)
+    }
+
+    /// Rebuilds the search index from the store. `progress(done, total)` is called per batch.
+    pub async fn reindex(&self, progress: impl Fn(usize, usize)) -> Result<usize> {
+        let _w = self.write_lock.lock().await;
+        self.index.clear().await?;
+        self.index_range(0, progress).await
+    }
+
+    /// Makes everything ingested so far visible to search.
+    pub async fn flush(&self) -> Result<()> {
+        let pending = self.pending_max_id.swap(0, Ordering::SeqCst);
+        if pending > 0 {
+            self.index.commit(pending as i64).await?;
+        }
+        Ok(())
+    }
+
+    /// Records the configured sources (health columns are kept across restarts).
+    pub async fn sync_sources(&self, sources: &[SourceConfig]) -> Result<()> {
+        let _w = self.write_lock.lock().await;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE sources SET in_config = 0")
+            .execute(&mut *tx)
+            .await?;
+        for s in sources {
+            sqlx::query(
+                "INSERT INTO sources (name, kind, url, tier, weight, interval_secs, enabled, in_config)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, 1)
+                 ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, url = excluded.url, tier = excluded.tier,
+                   weight = excluded.weight, interval_secs = excluded.interval_secs, enabled = excluded.enabled, in_config = 1",
+            )
+            .bind(&s.name)
+            .bind(s.kind.id())
+            .bind(s.url.as_str())
+            .bind(s.tier.id())
+            .bind(s.weight)
+            .bind(s.interval.as_secs() as i64)
+            .bind(s.enabled)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether a canonical URL is stored as an item or was seen and found irrelevant.
+    pub async fn is_known(&self, canonical_url: &str, fingerprint: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM items WHERE canonical_url = ? UNION ALL SELECT 1 FROM seen_urls WHERE fingerprint = ? LIMIT 1",
+        )
+        .bind(canonical_url)
+        .bind(fingerprint)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// Records that a page matched no rule: only its URL's fingerprint is kept.
+    pub async fn mark_seen(&self, fingerprint: &str, at: DateTime<Utc>) -> Result<()> {
+        let _w = self.write_lock.lock().await;
+        sqlx::query("INSERT OR IGNORE INTO seen_urls (fingerprint, seen_at) VALUES (?, ?)")
+            .bind(fingerprint)
+            .bind(ts(at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a relevant item, idempotently: a canonical URL already stored gives `Known`.
+    /// A near-duplicate text (SimHash within `NEAR_DUPLICATE_BITS`) of an earlier item is
+    /// stored with `duplicate_of` pointing at the first-seen item of its group.
+    pub async fn ingest(&self, item: NewItem) -> Result<IngestOutcome> {
+        let _w = self.write_lock.lock().await;
+        let mut tx = self.pool.begin().await?;
+        if let Some(id) =
+            sqlx::query_scalar::<_, i64>("SELECT id FROM items WHERE canonical_url = ?")
+                .bind(&item.canonical_url)
+                .fetch_optional(&mut *tx)
+                .await?
+        {
+            return Ok(IngestOutcome::Known { id });
+        }
+        // Too little text makes fingerprints meaningless: no near-duplicate grouping then.
+        let text_chars = item.title.chars().count() + item.content.chars().count();
+        let mut duplicate_of: Option<i64> = None;
+        if text_chars >= 40 {
+            let b = bands(item.simhash);
+            let rows = sqlx::query(
+                "SELECT i.id, i.simhash, i.duplicate_of FROM items i WHERE i.id IN (
+                   SELECT item_id FROM item_simhash_bands WHERE (band = 0 AND value = ?) OR (band = 1 AND value = ?)
+                     OR (band = 2 AND value = ?) OR (band = 3 AND value = ?))",
+            )
+            .bind(b[0].1)
+            .bind(b[1].1)
+            .bind(b[2].1)
+            .bind(b[3].1)
+            .fetch_all(&mut *tx)
+            .await?;
+            for r in rows {
+                let other: i64 = r.try_get("simhash")?;
+                let other = u64::from_ne_bytes(other.to_ne_bytes());
+                if yuqing_text::simhash::hamming(other, item.simhash)
+                    <= yuqing_text::simhash::NEAR_DUPLICATE_BITS
+                {
+                    let id: i64 = r.try_get("id")?;
+                    let root = r.try_get::<Option<i64>, _>("duplicate_of")?.unwrap_or(id);
+                    duplicate_of = Some(duplicate_of.map_or(root, |d| d.min(root)));
+                }
+            }
+        }
+        let sort_at = item
+            .published_at
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or(item.fetched_at);
+        // A page that claims to be from the future sorts at its fetch time.
+        let sort_at = if sort_at > item.fetched_at + chrono::Duration::hours(1) {
+            item.fetched_at
+        } else {
+            sort_at
+        };
+        let cats: Vec<&str> = item.categories.iter().map(|c| c.id()).collect();
+        let cats_json = serde_json::to_string(&cats).unwrap_or_else(|_| "[]".into());
+        let rules_json = serde_json::to_string(&item.matched_rules).unwrap_or_else(|_| "[]".into());
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO items (source, tier, url, canonical_url, title, published_at, fetched_at, sort_at, content,
+               encoding, tone, tone_score, categories, matched_rules, level, level_reason, simhash, duplicate_of, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&item.source)
+        .bind(item.tier.id())
+        .bind(&item.url)
+        .bind(&item.canonical_url)
+        .bind(&item.title)
+        .bind(item.published_at.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)))
+        .bind(ts(item.fetched_at))
+        .bind(ts(sort_at))
+        .bind(&item.content)
+        .bind(&item.encoding)
+        .bind(item.tone.id())
+        .bind(f64::from(item.tone_score))
+        .bind(&cats_json)
+        .bind(&rules_json)
+        .bind(item.level.id())
+        .bind(&item.level_reason)
+        .bind(to_i64(item.simhash))
+        .bind(duplicate_of)
+        .bind(ts(Utc::now()))
+        .fetch_one(&mut *tx)
+        .await?;
+        if text_chars >= 40 {
+            for (band, value) in bands(item.simhash) {
+                sqlx::query(
+                    "INSERT INTO item_simhash_bands (band, value, item_id) VALUES (?, ?, ?)",
+                )
+                .bind(band)
+                .bind(value)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        if let Some(raw) = &item.raw {
+            sqlx::query("INSERT INTO raw_pages (item_id, content_type, body, stored_at) VALUES (?, ?, ?, ?)")
+                .bind(id)
+                .bind(&raw.content_type)
+                .bind(compress(&raw.body))
+                .bind(ts(Utc::now()))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        let cat_strings: Vec<String> = cats.iter().map(|c| c.to_string()).collect();
+        self.index
+            .add(&[IndexDoc {
+                id,
+                title: &item.title,
+                content: &item.content,
+                source: &item.source,
+                tier: item.tier.id(),
+                tone: item.tone.id(),
+                level: item.level.id(),
+                categories: &cat_strings,
+                sort_ts: sort_at.timestamp_millis(),
+            }])
+            .await?;
+        self.pending_max_id.fetch_max(id as u64, Ordering::SeqCst);
+        Ok(match duplicate_of {
+            Some(of) => IngestOutcome::Duplicate { id, of },
+            None => IngestOutcome::New { id },
+        })
+    }
+
+    /// The raw page of an item, decompressed, when still kept.
+    pub async fn raw_page(&self, id: i64) -> Result<Option<RawPage>> {
+        let row = sqlx::query("SELECT content_type, body FROM raw_pages WHERE item_id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let body: Vec<u8> = r.try_get("body")?;
+                let body = decompress(&body).map_err(|e| {
+                    StoreError::Invalid(format!("raw page of item {id} is damaged: {e}"))
+                })?;
+                Ok(Some(RawPage {
+                    content_type: r.try_get("content_type")?,
+                    body,
+                }))
+            }
+        }
+    }
+
+    /// Deletes raw pages older than `retention`; items are kept. Returns how many went.
+    pub async fn prune_raw(&self, retention: Duration) -> Result<u64> {
+        let cutoff = Utc::now()
+            - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(36500));
+        let _w = self.write_lock.lock().await;
+        let r = sqlx::query("DELETE FROM raw_pages WHERE stored_at < ?")
+            .bind(ts(cutoff))
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected())
+    }
+
+    pub async fn validators(&self, url: &str) -> Result<Option<(Option<String>, Option<String>)>> {
+        let row = sqlx::query("SELECT etag, last_modified FROM http_validators WHERE url = ?")
+            .bind(url)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some((r.try_get("etag")?, r.try_get("last_modified")?)),
+            None => None,
+        })
+    }
+
+    pub async fn save_validators(
+        &self,
+        url: &str,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+    ) -> Result<()> {
+        let _w = self.write_lock.lock().await;
+        sqlx::query(
+            "INSERT INTO http_validators (url, etag, last_modified, updated_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, updated_at = excluded.updated_at",
+        )
+        .bind(url)
+        .bind(etag)
+        .bind(last_modified)
+        .bind(ts(Utc::now()))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records the outcome of one poll of a source.
+    pub async fn record_health(
+        &self,
+        source: &str,
+        at: DateTime<Utc>,
+        result: std::result::Result<(), String>,
+    ) -> Result<()> {
+        let _w = self.write_lock.lock().await;
+        let q = match &result {
+            Ok(()) => sqlx::query(
+                "UPDATE sources SET last_polled_at = ?1, last_success_at = ?1, failures_in_row = 0 WHERE name = ?2",
+            )
+            .bind(ts(at))
+            .bind(source),
+            Err(e) => sqlx::query(
+                "UPDATE sources SET last_polled_at = ?1, last_error_at = ?1, last_error = ?3,
+                   failures_in_row = failures_in_row + 1 WHERE name = ?2",
+            )
+            .bind(ts(at))
+            .bind(source)
+            .bind(e.chars().take(1000).collect::<String>()),
+        };
+        q.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn last_polled(&self, source: &str) -> Result<Option<DateTime<Utc>>> {
+        let v: Option<Option<String>> =
+            sqlx::query_scalar("SELECT last_polled_at FROM sources WHERE name = ?")
+                .bind(source)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(v.flatten().as_deref().and_then(parse_ts))
+    }
+
+    /// Sources in the configuration, with their health.
+    pub async fn sources(&self) -> Result<Vec<SourceHealth>> {
+        let rows = sqlx::query(
+            "SELECT s.*, (SELECT COUNT(*) FROM items i WHERE i.source = s.name) AS items
+             FROM sources s WHERE in_config = 1 ORDER BY s.tier, s.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SourceHealth {
+                    name: r.try_get("name")?,
+                    kind: r.try_get("kind")?,
+                    url: r.try_get("url")?,
+                    tier: r.try_get("tier")?,
+                    weight: r.try_get("weight")?,
+                    interval_secs: r.try_get("interval_secs")?,
+                    enabled: r.try_get("enabled")?,
+                    last_polled_at: r.try_get("last_polled_at")?,
+                    last_success_at: r.try_get("last_success_at")?,
+                    last_error: r.try_get("last_error")?,
+                    last_error_at: r.try_get("last_error_at")?,
+                    failures_in_row: r.try_get("failures_in_row")?,
+                    items: r.try_get("items")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The stream and search: newest first, filtered, paged.
+    pub async fn items(&self, q: &ItemQuery) -> Result<ItemPage> {
+        let limit = q.limit.clamp(1, 500);
+        let text = q.q.as_deref().map(str::trim).unwrap_or("");
+        if !text.is_empty() {
+            let (ids, total) = self.index.search(text, &q.filter, limit, q.offset)?;
+            let mut items = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(s) = self.summary(id).await? {
+                    items.push(s);
+                }
+            }
+            return Ok(ItemPage { items, total });
+        }
+        let mut count_q: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT COUNT(*) FROM items WHERE 1 = 1");
+        push_filter(&mut count_q, &q.filter);
+        let total: i64 = count_q.build_query_scalar().fetch_one(&self.pool).await?;
+        let mut list_q: QueryBuilder<Sqlite> =
+            QueryBuilder::new(format!("SELECT {ITEM_COLUMNS} FROM items WHERE 1 = 1"));
+        push_filter(&mut list_q, &q.filter);
+        list_q.push(" ORDER BY sort_at DESC, id DESC LIMIT ");
+        list_q.push_bind(limit as i64);
+        list_q.push(" OFFSET ");
+        list_q.push_bind(q.offset as i64);
+        let rows = list_q.build().fetch_all(&self.pool).await?;
+        let items = rows
+            .iter()
+            .map(summary_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ItemPage {
+            items,
+            total: total as usize,
+        })
+    }
+
+    async fn summary(&self, id: i64) -> Result<Option<ItemSummary>> {
+        let row = sqlx::query(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(summary_from_row).transpose()
+    }
+
+    /// One item with its text and duplicates.
+    pub async fn item(&self, id: i64) -> Result<Option<ItemDetail>> {
+        let row = sqlx::query(&format!(
+            "SELECT {ITEM_COLUMNS}, canonical_url, encoding, content FROM items WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let item = summary_from_row(&row)?;
+        let root = item.duplicate_of.unwrap_or(item.id);
+        let dup_rows = sqlx::query(&format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE (duplicate_of = ?1 OR id = ?1) AND id != ?2 ORDER BY id LIMIT 200"
+        ))
+        .bind(root)
+        .bind(item.id)
+        .fetch_all(&self.pool)
+        .await?;
+        let duplicates = dup_rows
+            .iter()
+            .map(summary_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(ItemDetail {
+            item,
+            canonical_url: row.try_get("canonical_url")?,
+            encoding: row.try_get("encoding")?,
+            content: row.try_get("content")?,
+            duplicates,
+        }))
+    }
+
+    pub async fn counts(&self) -> Result<Counts> {
+        let r = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM items) AS items,
+                    (SELECT COUNT(*) FROM items WHERE duplicate_of IS NOT NULL) AS duplicates,
+                    (SELECT COUNT(*) FROM seen_urls) AS seen,
+                    (SELECT COUNT(*) FROM sources WHERE in_config = 1) AS sources,
+                    (SELECT COUNT(*) FROM sources WHERE in_config = 1 AND failures_in_row > 0) AS failing",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Counts {
+            items: r.try_get("items")?,
+            duplicates: r.try_get("duplicates")?,
+            seen_irrelevant: r.try_get("seen")?,
+            sources: r.try_get("sources")?,
+            sources_failing: r.try_get("failing")?,
+        })
+    }
+
+    /// A cheap liveness check of the database.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        let _ = self.flush().await;
+        self.pool.close().await;
+    }
+}
+
+fn push_filter(q: &mut QueryBuilder<Sqlite>, f: &ItemFilter) {
+    if let Some(v) = f.tone {
+        q.push(" AND tone = ").push_bind(v.id());
+    }
+    if let Some(v) = f.level {
+        q.push(" AND level = ").push_bind(v.id());
+    }
+    if let Some(v) = f.tier {
+        q.push(" AND tier = ").push_bind(v.id());
+    }
+    if let Some(v) = f.category {
+        q.push(" AND categories LIKE ")
+            .push_bind(format!("%\"{}\"%", v.id()));
+    }
+    if let Some(v) = &f.source {
+        q.push(" AND source = ").push_bind(v.clone());
+    }
+    if let Some(v) = f.since {
+        q.push(" AND sort_at >= ").push_bind(ts(v));
+    }
+    if let Some(v) = f.until {
+        q.push(" AND sort_at < ").push_bind(ts(v));
+    }
+}
