@@ -61,10 +61,7 @@ pub struct OrgConfig {
 
 impl Default for OrgConfig {
     fn default() -> Self {
-        OrgConfig {
-            name: default_org_name(),
-            timezone: default_tz(),
-        }
+        OrgConfig { name: default_org_name(), timezone: default_tz() }
     }
 }
 
@@ -229,11 +226,7 @@ pub struct BulletinConfig {
 
 impl Default for BulletinConfig {
     fn default() -> Self {
-        BulletinConfig {
-            title: default_bulletin_title(),
-            compiled_by: String::new(),
-            recipients: vec![],
-        }
+        BulletinConfig { title: default_bulletin_title(), compiled_by: String::new(), recipients: vec![] }
     }
 }
 
@@ -250,10 +243,7 @@ pub struct StoreConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig {
-            url: String::new(),
-            raw_retention: d_180d(),
-        }
+        StoreConfig { url: String::new(), raw_retention: d_180d() }
     }
 }
 
@@ -273,11 +263,7 @@ pub struct WebConfig {
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig {
-            listen: default_listen(),
-            session_ttl: d_12h(),
-            secure_cookies: false,
-        }
+        WebConfig { listen: default_listen(), session_ttl: d_12h(), secure_cookies: false }
     }
 }
 
@@ -338,20 +324,14 @@ fn d_180d() -> Duration {
 
 fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let s = String::deserialize(d)?;
-    humantime::parse_duration(&s).map_err(|e| {
-        serde::de::Error::custom(format!(
-            "`{s}` is not a duration like \"10m\" or \"2h\" ({e})"
-        ))
-    })
+    humantime::parse_duration(&s)
+        .map_err(|e| serde::de::Error::custom(format!("`{s}` is not a duration like \"10m\" or \"2h\" ({e})")))
 }
 
 fn de_tz<'de, D: Deserializer<'de>>(d: D) -> Result<Tz, D::Error> {
     let s = String::deserialize(d)?;
-    s.parse::<Tz>().map_err(|_| {
-        serde::de::Error::custom(format!(
-            "`{s}` is not an IANA time zone like \"Asia/Shanghai\""
-        ))
-    })
+    s.parse::<Tz>()
+        .map_err(|_| serde::de::Error::custom(format!("`{s}` is not an IANA time zone like \"Asia/Shanghai\"")))
 }
 
 fn de_nets<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
@@ -360,9 +340,7 @@ fn de_nets<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
         .map(|s| {
             s.parse::<IpNet>()
                 .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
-                .map_err(|_| {
-                    serde::de::Error::custom(format!("`{s}` is not a CIDR like \"127.0.0.0/8\""))
-                })
+                .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a CIDR like \"127.0.0.0/8\"")))
         })
         .collect()
 }
@@ -372,18 +350,11 @@ fn empty_table_into<T: DeserializeOwned>() -> Result<T, toml::de::Error> {
 }
 
 /// Reads one section or entry, recording the problem instead of failing.
-fn read<T: DeserializeOwned>(
-    value: toml::Value,
-    key: &str,
-    problems: &mut Vec<Problem>,
-) -> Option<T> {
+fn read<T: DeserializeOwned>(value: toml::Value, key: &str, problems: &mut Vec<Problem>) -> Option<T> {
     match value.try_into::<T>() {
         Ok(v) => Some(v),
         Err(e) => {
-            problems.push(Problem {
-                key: key.to_string(),
-                message: clean_toml_error(&e.to_string()),
-            });
+            problems.push(Problem { key: key.to_string(), message: clean_toml_error(&e.to_string()) });
             None
         }
     }
@@ -400,11 +371,7 @@ fn entry_label(section: &str, index: usize, value: &toml::Value) -> String {
     }
 }
 
-fn read_list<T: DeserializeOwned>(
-    value: Option<toml::Value>,
-    section: &str,
-    problems: &mut Vec<Problem>,
-) -> Vec<T> {
+fn read_list<T: DeserializeOwned>(value: Option<toml::Value>, section: &str, problems: &mut Vec<Problem>) -> Vec<T> {
     let Some(value) = value else { return vec![] };
     let toml::Value::Array(entries) = value else {
         problems.push(Problem {
@@ -446,37 +413,21 @@ impl Config {
             Err(e) => {
                 return Err(ConfigErrors {
                     origin: origin.to_string(),
-                    problems: vec![Problem {
-                        key: "(syntax)".into(),
-                        message: clean_toml_error(&e.to_string()),
-                    }],
+                    problems: vec![Problem { key: "(syntax)".into(), message: clean_toml_error(&e.to_string()) }],
                 })
             }
         };
-        let known = [
-            "org", "collect", "sources", "rules", "alerts", "bulletin", "store", "web",
-        ];
-        let mut unknown: Vec<String> = table
-            .keys()
-            .filter(|k| !known.contains(&k.as_str()))
-            .cloned()
-            .collect();
+        let known = ["org", "collect", "sources", "rules", "alerts", "bulletin", "store", "web"];
+        let mut unknown: Vec<String> = table.keys().filter(|k| !known.contains(&k.as_str())).cloned().collect();
         unknown.sort();
         for k in unknown {
             problems.push(Problem {
                 key: k.clone(),
-                message: format!(
-                    "unknown key; the top-level sections are: {}",
-                    known.join(", ")
-                ),
+                message: format!("unknown key; the top-level sections are: {}", known.join(", ")),
             });
             table.remove(&k);
         }
-        fn section<T: DeserializeOwned + Default>(
-            t: &mut toml::Table,
-            key: &str,
-            p: &mut Vec<Problem>,
-        ) -> T {
+        fn section<T: DeserializeOwned + Default>(t: &mut toml::Table, key: &str, p: &mut Vec<Problem>) -> T {
             match t.remove(key) {
                 Some(v) => read(v, key, p).unwrap_or_default(),
                 None => T::default(),
@@ -487,18 +438,14 @@ impl Config {
         let bulletin: BulletinConfig = section(&mut table, "bulletin", &mut problems);
         let store: StoreConfig = section(&mut table, "store", &mut problems);
         let web: WebConfig = section(&mut table, "web", &mut problems);
-        let mut sources: Vec<SourceConfig> =
-            read_list(table.remove("sources"), "sources", &mut problems);
+        let mut sources: Vec<SourceConfig> = read_list(table.remove("sources"), "sources", &mut problems);
         let rules: Vec<RuleConfig> = read_list(table.remove("rules"), "rules", &mut problems);
         let mut alerts = AlertsConfig::default();
         if let Some(a) = table.remove("alerts") {
             match a {
                 toml::Value::Table(mut at) => {
-                    let mut unknown: Vec<String> = at
-                        .keys()
-                        .filter(|k| *k != "channels" && *k != "routes")
-                        .cloned()
-                        .collect();
+                    let mut unknown: Vec<String> =
+                        at.keys().filter(|k| *k != "channels" && *k != "routes").cloned().collect();
                     unknown.sort();
                     for k in unknown {
                         problems.push(Problem {
@@ -506,14 +453,10 @@ impl Config {
                             message: "unknown key; [alerts] has `channels` and `routes`".into(),
                         });
                     }
-                    alerts.channels =
-                        read_list(at.remove("channels"), "alerts.channels", &mut problems);
+                    alerts.channels = read_list(at.remove("channels"), "alerts.channels", &mut problems);
                     alerts.routes = read_list(at.remove("routes"), "alerts.routes", &mut problems);
                 }
-                _ => problems.push(Problem {
-                    key: "alerts".into(),
-                    message: "must be a table".into(),
-                }),
+                _ => problems.push(Problem { key: "alerts".into(), message: "must be a table".into() }),
             }
         }
         for s in &mut sources {
@@ -521,66 +464,38 @@ impl Config {
                 s.weight = s.tier.default_weight();
             }
         }
-        let mut cfg = Config {
-            org,
-            collect,
-            sources,
-            rules,
-            alerts,
-            bulletin,
-            store,
-            web,
-            warnings: vec![],
-        };
+        let mut cfg = Config { org, collect, sources, rules, alerts, bulletin, store, web, warnings: vec![] };
         cfg.validate(&mut problems, check_query);
         if problems.is_empty() {
             Ok(cfg)
         } else {
-            Err(ConfigErrors {
-                origin: origin.to_string(),
-                problems,
-            })
+            Err(ConfigErrors { origin: origin.to_string(), problems })
         }
     }
 
-    fn validate(
-        &mut self,
-        problems: &mut Vec<Problem>,
-        check_query: &dyn Fn(&str) -> Result<(), String>,
-    ) {
+    fn validate(&mut self, problems: &mut Vec<Problem>, check_query: &dyn Fn(&str) -> Result<(), String>) {
         let mut p = |key: String, message: String| problems.push(Problem { key, message });
         let c = &self.collect;
         if c.user_agent_contact.trim().is_empty() {
             self.warnings.push(Problem {
                 key: "collect.user_agent_contact".into(),
-                message: "not set: site owners cannot see who collects their pages; set a URL or mailto: address".into(),
+                message: "not set: site owners cannot see who collects their pages; set a URL or mailto: address"
+                    .into(),
             });
         } else if Url::parse(c.user_agent_contact.trim()).is_err() {
             p(
                 "collect.user_agent_contact".into(),
-                format!(
-                    "`{}` is not a URL (https://… or mailto:…)",
-                    c.user_agent_contact
-                ),
+                format!("`{}` is not a URL (https://… or mailto:…)", c.user_agent_contact),
             );
         }
         if c.min_host_delay < Duration::from_millis(100) {
-            p(
-                "collect.min_host_delay".into(),
-                "must be at least 100ms: polite collection".into(),
-            );
+            p("collect.min_host_delay".into(), "must be at least 100ms: polite collection".into());
         }
         if c.timeout.is_zero() || c.connect_timeout.is_zero() {
-            p(
-                "collect.timeout".into(),
-                "timeouts must be above zero".into(),
-            );
+            p("collect.timeout".into(), "timeouts must be above zero".into());
         }
         if c.max_body_bytes < 1024 || c.max_body_bytes > 512 * 1024 * 1024 {
-            p(
-                "collect.max_body_bytes".into(),
-                "must be between 1 KiB and 512 MiB".into(),
-            );
+            p("collect.max_body_bytes".into(), "must be between 1 KiB and 512 MiB".into());
         }
         if c.max_redirects > 20 {
             p("collect.max_redirects".into(), "must be at most 20".into());
@@ -589,22 +504,13 @@ impl Config {
             p("collect.retries".into(), "must be at most 10".into());
         }
         if !(0.0..=0.5).contains(&c.jitter) {
-            p(
-                "collect.jitter".into(),
-                "must be between 0 and 0.5 (a share of the interval)".into(),
-            );
+            p("collect.jitter".into(), "must be between 0 and 0.5 (a share of the interval)".into());
         }
         if c.concurrency == 0 || c.concurrency > 64 {
-            p(
-                "collect.concurrency".into(),
-                "must be between 1 and 64".into(),
-            );
+            p("collect.concurrency".into(), "must be between 1 and 64".into());
         }
         if c.max_articles_per_pass == 0 {
-            p(
-                "collect.max_articles_per_pass".into(),
-                "must be at least 1".into(),
-            );
+            p("collect.max_articles_per_pass".into(), "must be at least 1".into());
         }
 
         let mut names = HashSet::new();
@@ -614,22 +520,13 @@ impl Config {
                 p(key.clone(), "`name` must not be empty".into());
             }
             if !names.insert(s.name.clone()) {
-                p(
-                    key.clone(),
-                    format!("the name `{}` is used by another source", s.name),
-                );
+                p(key.clone(), format!("the name `{}` is used by another source", s.name));
             }
             if !matches!(s.url.scheme(), "http" | "https") {
-                p(
-                    key.clone(),
-                    format!("`url` must be http or https, not `{}`", s.url.scheme()),
-                );
+                p(key.clone(), format!("`url` must be http or https, not `{}`", s.url.scheme()));
             }
             if s.interval < Duration::from_secs(60) {
-                p(
-                    key.clone(),
-                    "`interval` must be at least 1m: polite collection".into(),
-                );
+                p(key.clone(), "`interval` must be at least 1m: polite collection".into());
             }
             if !(s.weight.is_finite() && s.weight >= 0.0 && s.weight <= 10.0) {
                 p(key.clone(), "`weight` must be between 0 and 10".into());
@@ -637,19 +534,13 @@ impl Config {
             match s.kind {
                 SourceKind::Feed => {
                     if s.selector.is_some() || s.pattern.is_some() {
-                        p(
-                            key.clone(),
-                            "`selector` and `pattern` apply to kind = \"page\" only".into(),
-                        );
+                        p(key.clone(), "`selector` and `pattern` apply to kind = \"page\" only".into());
                     }
                 }
                 SourceKind::Page => {
                     if let Some(pat) = &s.pattern {
                         if let Err(e) = regex::Regex::new(pat) {
-                            p(
-                                key.clone(),
-                                format!("`pattern` is not a valid regular expression: {e}"),
-                            );
+                            p(key.clone(), format!("`pattern` is not a valid regular expression: {e}"));
                         }
                     }
                     if let Some(sel) = &s.selector {
@@ -668,10 +559,7 @@ impl Config {
                 p(key.clone(), "`name` must not be empty".into());
             }
             if !rule_names.insert(r.name.clone()) {
-                p(
-                    key.clone(),
-                    format!("the name `{}` is used by another rule", r.name),
-                );
+                p(key.clone(), format!("the name `{}` is used by another rule", r.name));
             }
             if let Err(e) = check_query(&r.query) {
                 p(key.clone(), format!("`query` {e}"));
@@ -682,100 +570,59 @@ impl Config {
         for (i, ch) in self.alerts.channels.iter().enumerate() {
             let key = format!("alerts.channels[{i}] ({})", ch.name);
             if !channel_names.insert(ch.name.clone()) {
-                p(
-                    key.clone(),
-                    format!("the name `{}` is used by another channel", ch.name),
-                );
+                p(key.clone(), format!("the name `{}` is used by another channel", ch.name));
             }
             match ch.kind {
                 ChannelKind::Email => {
                     if ch.smtp.as_deref().is_none_or(|s| !s.contains(':')) {
-                        p(
-                            key.clone(),
-                            "kind = \"email\" needs `smtp = \"host:port\"`".into(),
-                        );
+                        p(key.clone(), "kind = \"email\" needs `smtp = \"host:port\"`".into());
                     }
                     if ch.from.is_none() || ch.to.is_empty() {
-                        p(
-                            key.clone(),
-                            "kind = \"email\" needs `from` and at least one `to`".into(),
-                        );
+                        p(key.clone(), "kind = \"email\" needs `from` and at least one `to`".into());
                     }
                     if ch.url.is_some() {
-                        p(
-                            key.clone(),
-                            "`url` does not apply to kind = \"email\"".into(),
-                        );
+                        p(key.clone(), "`url` does not apply to kind = \"email\"".into());
                     }
                 }
-                ChannelKind::Webhook
-                | ChannelKind::Wecom
-                | ChannelKind::Dingtalk
-                | ChannelKind::Feishu => {
+                ChannelKind::Webhook | ChannelKind::Wecom | ChannelKind::Dingtalk | ChannelKind::Feishu => {
                     if ch.url.is_none() {
                         p(key.clone(), "needs `url`, the address to post to".into());
                     }
-                    if ch.smtp.is_some()
-                        || ch.tls.is_some()
-                        || ch.from.is_some()
-                        || !ch.to.is_empty()
-                    {
-                        p(
-                            key.clone(),
-                            "`smtp`, `tls`, `from` and `to` apply to kind = \"email\" only".into(),
-                        );
+                    if ch.smtp.is_some() || ch.tls.is_some() || ch.from.is_some() || !ch.to.is_empty() {
+                        p(key.clone(), "`smtp`, `tls`, `from` and `to` apply to kind = \"email\" only".into());
                     }
                 }
             }
             for env in [&ch.password_env, &ch.secret_env].into_iter().flatten() {
                 if env.is_empty() || !env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    p(
-                        key.clone(),
-                        format!("`{env}` is not an environment variable name"),
-                    );
+                    p(key.clone(), format!("`{env}` is not an environment variable name"));
                 }
             }
         }
         for (i, r) in self.alerts.routes.iter().enumerate() {
             let key = format!("alerts.routes[{i}]");
             if r.channels.is_empty() {
-                p(
-                    key.clone(),
-                    "`channels` must name at least one channel".into(),
-                );
+                p(key.clone(), "`channels` must name at least one channel".into());
             }
             for c in &r.channels {
                 if !channel_names.contains(c) {
-                    p(
-                        key.clone(),
-                        format!("channel `{c}` is not defined in [[alerts.channels]]"),
-                    );
+                    p(key.clone(), format!("channel `{c}` is not defined in [[alerts.channels]]"));
                 }
             }
             for rn in &r.rules {
                 if !rule_names.contains(rn) {
-                    p(
-                        key.clone(),
-                        format!("rule `{rn}` is not defined in [[rules]]"),
-                    );
+                    p(key.clone(), format!("rule `{rn}` is not defined in [[rules]]"));
                 }
             }
         }
         if !self.store.url.is_empty() && !self.store.url.starts_with("sqlite:") {
             p(
                 "store.url".into(),
-                "only the embedded SQLite store (empty or sqlite:…) is supported in this version"
-                    .into(),
+                "only the embedded SQLite store (empty or sqlite:…) is supported in this version".into(),
             );
         }
         if self.web.listen.parse::<std::net::SocketAddr>().is_err() {
-            p(
-                "web.listen".into(),
-                format!(
-                    "`{}` is not an address like 127.0.0.1:8080",
-                    self.web.listen
-                ),
-            );
+            p("web.listen".into(), format!("`{}` is not an address like 127.0.0.1:8080", self.web.listen));
         }
     }
 }
@@ -787,19 +634,12 @@ mod tests {
     #[test]
     fn builtin_is_valid_and_has_every_tier() {
         let c = Config::builtin();
-        assert!(
-            c.sources.len() >= 20,
-            "a real catalogue, got {}",
-            c.sources.len()
-        );
+        assert!(c.sources.len() >= 20, "a real catalogue, got {}", c.sources.len());
         for t in Tier::ALL {
             if *t == Tier::Search {
                 continue;
             }
-            assert!(
-                c.sources.iter().any(|s| s.tier == *t),
-                "no source for tier {t}"
-            );
+            assert!(c.sources.iter().any(|s| s.tier == *t), "no source for tier {t}");
         }
         assert!(!c.rules.is_empty());
         assert_eq!(c.org.timezone, chrono_tz::Asia::Shanghai);
@@ -843,21 +683,8 @@ category = "gossip"
             }
         })
         .expect_err("invalid");
-        let all = err
-            .problems
-            .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
-            .join("\n");
-        for needle in [
-            "bogus",
-            "Mars/Olympus",
-            "speed",
-            "often",
-            "rss",
-            "nowhere",
-            "gossip",
-        ] {
+        let all = err.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n");
+        for needle in ["bogus", "Mars/Olympus", "speed", "often", "rss", "nowhere", "gossip"] {
             assert!(all.contains(needle), "missing `{needle}` in:\n{all}");
         }
         assert!(err.problems.len() >= 7, "{all}");
@@ -886,20 +713,8 @@ kind = "email"
 channels = ["nope"]
 "#;
         let err = Config::parse(text, "t.toml", &|_| Ok(())).expect_err("invalid");
-        let all = err
-            .problems
-            .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
-            .join("\n");
-        for needle in [
-            "ftp",
-            "interval",
-            "pattern",
-            "used by another rule",
-            "smtp",
-            "nope",
-        ] {
+        let all = err.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n");
+        for needle in ["ftp", "interval", "pattern", "used by another rule", "smtp", "nope"] {
             assert!(all.contains(needle), "missing `{needle}` in:\n{all}");
         }
     }
@@ -915,25 +730,89 @@ channels = ["nope"]
         assert_eq!(c.sources[0].interval, Duration::from_secs(1800));
         assert!((c.sources[0].weight - 0.9).abs() < 1e-9);
         assert_eq!(c.collect.max_redirects, 5);
-        assert!(c
-            .warnings
-            .iter()
-            .any(|w| w.key == "collect.user_agent_contact"));
+        assert!(c.warnings.iter().any(|w| w.key == "collect.user_agent_contact"));
     }
 
     #[test]
     fn allow_private_takes_cidrs_and_addresses() {
-        let c = Config::parse(
-            "[collect]\nallow_private = ['127.0.0.0/8', '::1']\n",
-            "t",
-            &|_| Ok(()),
-        )
-        .expect("valid");
+        let c = Config::parse("[collect]\nallow_private = ['127.0.0.0/8', '::1']\n", "t", &|_| Ok(())).expect("valid");
         assert_eq!(c.collect.allow_private.len(), 2);
-        let e = Config::parse("[collect]\nallow_private = ['localhost']\n", "t", &|_| {
-            Ok(())
-        })
-        .expect_err("bad");
+        let e = Config::parse("[collect]\nallow_private = ['localhost']\n", "t", &|_| Ok(())).expect_err("bad");
         assert!(e.problems[0].message.contains("CIDR"));
+    }
+}
+
+#[cfg(test)]
+mod example_tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../../yuqing.example.toml");
+
+    /// The fields a section accepts, read from serde's own "expected one of" message,
+    /// so that a field added to a struct is found without a list kept by hand.
+    fn fields_of<T: DeserializeOwned>() -> Vec<String> {
+        let mut t = toml::Table::new();
+        t.insert("__no_such_key__".into(), toml::Value::Integer(0));
+        let err = match toml::Value::Table(t).try_into::<T>() {
+            Err(e) => e.to_string(),
+            Ok(_) => return vec![],
+        };
+        let tail = err.split("expected one of").nth(1).or_else(|| err.split("expected").nth(1)).unwrap_or("");
+        tail.split('`').skip(1).step_by(2).map(str::to_string).collect()
+    }
+
+    #[test]
+    fn example_parses() {
+        let c = Config::parse(EXAMPLE, "yuqing.example.toml", &|_| Ok(())).expect("the example is valid");
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.sources.len(), 2);
+        assert_eq!(c.alerts.routes.len(), 1);
+    }
+
+    #[test]
+    fn example_documents_every_key() {
+        let table: toml::Table = EXAMPLE.parse().expect("toml");
+        let sections: Vec<(&str, Vec<String>, Option<&toml::Table>)> = vec![
+            ("org", fields_of::<OrgConfig>(), table.get("org").and_then(|v| v.as_table())),
+            ("collect", fields_of::<CollectConfig>(), table.get("collect").and_then(|v| v.as_table())),
+            ("bulletin", fields_of::<BulletinConfig>(), table.get("bulletin").and_then(|v| v.as_table())),
+            ("store", fields_of::<StoreConfig>(), table.get("store").and_then(|v| v.as_table())),
+            ("web", fields_of::<WebConfig>(), table.get("web").and_then(|v| v.as_table())),
+        ];
+        for (name, fields, t) in sections {
+            assert!(!fields.is_empty(), "could not read the fields of [{name}]");
+            let t = t.unwrap_or_else(|| panic!("[{name}] missing from the example"));
+            for f in fields {
+                assert!(t.contains_key(&f), "[{name}] {f} is not in yuqing.example.toml");
+            }
+        }
+        let lists: Vec<(&str, Vec<String>, Vec<&toml::Value>)> = vec![
+            (
+                "sources",
+                fields_of::<SourceConfig>(),
+                table["sources"].as_array().map(|a| a.iter().collect()).unwrap_or_default(),
+            ),
+            (
+                "rules",
+                fields_of::<RuleConfig>(),
+                table["rules"].as_array().map(|a| a.iter().collect()).unwrap_or_default(),
+            ),
+            (
+                "alerts.channels",
+                fields_of::<ChannelConfig>(),
+                table["alerts"]["channels"].as_array().map(|a| a.iter().collect()).unwrap_or_default(),
+            ),
+            (
+                "alerts.routes",
+                fields_of::<RouteConfig>(),
+                table["alerts"]["routes"].as_array().map(|a| a.iter().collect()).unwrap_or_default(),
+            ),
+        ];
+        for (name, fields, entries) in lists {
+            assert!(!fields.is_empty(), "could not read the fields of [[{name}]]");
+            for f in fields {
+                assert!(entries.iter().any(|e| e.get(&f).is_some()), "[[{name}]] {f} is not in yuqing.example.toml");
+            }
+        }
     }
 }

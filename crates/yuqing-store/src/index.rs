@@ -11,8 +11,7 @@ use std::path::Path;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
-    STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
 };
 use tantivy::tokenizer::{LowerCaser, TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
@@ -128,24 +127,15 @@ impl SearchIndex {
     /// Opens the index in `dir`, creating it (or re-creating it when its schema is
     /// not this version's) as needed. Returns whether it was created empty.
     pub fn open(dir: &Path) -> Result<(SearchIndex, bool), StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Io {
-            path: dir.to_path_buf(),
-            source: e,
-        })?;
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Io { path: dir.to_path_buf(), source: e })?;
         let (schema, fields) = schema();
         let mut created = false;
         let index = match Index::open_in_dir(dir) {
             Ok(i) if i.schema() == schema => i,
             Ok(_) | Err(_) if dir.join("meta.json").exists() => {
                 tracing::warn!(dir = %dir.display(), "the search index has another schema or is damaged; rebuilding it");
-                std::fs::remove_dir_all(dir).map_err(|e| StoreError::Io {
-                    path: dir.to_path_buf(),
-                    source: e,
-                })?;
-                std::fs::create_dir_all(dir).map_err(|e| StoreError::Io {
-                    path: dir.to_path_buf(),
-                    source: e,
-                })?;
+                std::fs::remove_dir_all(dir).map_err(|e| StoreError::Io { path: dir.to_path_buf(), source: e })?;
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::Io { path: dir.to_path_buf(), source: e })?;
                 created = true;
                 Index::create_in_dir(dir, schema).map_err(ix)?
             }
@@ -154,37 +144,15 @@ impl SearchIndex {
                 Index::create_in_dir(dir, schema).map_err(ix)?
             }
         };
-        index.tokenizers().register(
-            TOKENIZER,
-            TextAnalyzer::builder(JiebaTokenizer)
-                .filter(LowerCaser)
-                .build(),
-        );
+        index.tokenizers().register(TOKENIZER, TextAnalyzer::builder(JiebaTokenizer).filter(LowerCaser).build());
         let writer = index.writer_with_num_threads(1, WRITER_HEAP).map_err(ix)?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(ix)?;
-        Ok((
-            SearchIndex {
-                index,
-                reader,
-                writer: tokio::sync::Mutex::new(writer),
-                fields,
-            },
-            created,
-        ))
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(ix)?;
+        Ok((SearchIndex { index, reader, writer: tokio::sync::Mutex::new(writer), fields }, created))
     }
 
     /// The id of the last item whose index commit succeeded (0 when none).
     pub fn committed_max_id(&self) -> i64 {
-        self.index
-            .load_metas()
-            .ok()
-            .and_then(|m| m.payload)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0)
+        self.index.load_metas().ok().and_then(|m| m.payload).and_then(|p| p.parse().ok()).unwrap_or(0)
     }
 
     pub fn num_docs(&self) -> u64 {
@@ -250,13 +218,7 @@ impl SearchIndex {
         let (query, _errors) = parser.parse_query_lenient(text);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
         let term = |field: Field, v: &str| -> (Occur, Box<dyn Query>) {
-            (
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(field, v),
-                    IndexRecordOption::Basic,
-                )),
-            )
+            (Occur::Must, Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic)))
         };
         if let Some(v) = &filter.tone {
             clauses.push(term(f.tone, v.id()));
@@ -274,22 +236,14 @@ impl SearchIndex {
             clauses.push(term(f.source, v));
         }
         if filter.since.is_some() || filter.until.is_some() {
-            let lo = filter
-                .since
-                .map_or(Bound::Unbounded, |t| Bound::Included(t.timestamp_millis()));
-            let hi = filter
-                .until
-                .map_or(Bound::Unbounded, |t| Bound::Excluded(t.timestamp_millis()));
-            clauses.push((
-                Occur::Must,
-                Box::new(RangeQuery::new_i64_bounds("sort_ts".to_string(), lo, hi)),
-            ));
+            let lo = filter.since.map_or(Bound::Unbounded, |t| Bound::Included(t.timestamp_millis()));
+            let hi = filter.until.map_or(Bound::Unbounded, |t| Bound::Excluded(t.timestamp_millis()));
+            clauses.push((Occur::Must, Box::new(RangeQuery::new_i64_bounds("sort_ts".to_string(), lo, hi))));
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
-        let top = TopDocs::with_limit(limit.max(1))
-            .and_offset(offset)
-            .order_by_fast_field::<i64>("sort_ts", Order::Desc);
+        let top =
+            TopDocs::with_limit(limit.max(1)).and_offset(offset).order_by_fast_field::<i64>("sort_ts", Order::Desc);
         let (hits, total) = searcher.search(&query, &(top, Count)).map_err(ix)?;
         let mut ids = Vec::with_capacity(hits.len());
         for (_ts, addr) in hits {

@@ -38,10 +38,7 @@ pub enum StoreError {
     #[error("search index error: {0}")]
     Index(String),
     #[error("cannot use {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{0}")]
     Invalid(String),
 }
@@ -54,9 +51,7 @@ pub fn ts(t: DateTime<Utc>) -> String {
 }
 
 fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
 }
 
 /// The raw page of an item, kept compressed for re-extraction.
@@ -193,8 +188,7 @@ pub struct Store {
     data_dir: PathBuf,
 }
 
-const ITEM_COLUMNS: &str =
-    "id, url, title, published_at, fetched_at, source, tier, tone, tone_score, \
+const ITEM_COLUMNS: &str = "id, url, title, published_at, fetched_at, source, tier, tone, tone_score, \
      categories, matched_rules, level, level_reason, duplicate_of";
 
 fn to_i64(h: u64) -> i64 {
@@ -251,10 +245,7 @@ fn summary_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ItemSummary> {
 impl Store {
     /// Opens (creating as needed) the store in `data_dir`: `yuqing.db` and `index/`.
     pub async fn open(data_dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Io {
-            path: data_dir.to_path_buf(),
-            source: e,
-        })?;
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Io { path: data_dir.to_path_buf(), source: e })?;
         let db = data_dir.join("yuqing.db");
         let opts = SqliteConnectOptions::new()
             .filename(&db)
@@ -263,10 +254,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
-            .await?;
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         let (index, created) = SearchIndex::open(&data_dir.join("index"))?;
         let store = Store {
@@ -292,9 +280,7 @@ impl Store {
     /// commit, and rebuilds everything when the counts still disagree.
     async fn catch_up_index(&self, created: bool) -> Result<()> {
         let (count, max_id): (i64, Option<i64>) =
-            sqlx::query_as("SELECT COUNT(*), MAX(id) FROM items")
-                .fetch_one(&self.pool)
-                .await?;
+            sqlx::query_as("SELECT COUNT(*), MAX(id) FROM items").fetch_one(&self.pool).await?;
         let max_id = max_id.unwrap_or(0);
         if created && count > 0 {
             self.reindex(|_, _| {}).await?;
@@ -302,11 +288,7 @@ impl Store {
         }
         let committed = self.index.committed_max_id();
         if committed < max_id {
-            tracing::info!(
-                from = committed,
-                to = max_id,
-                "indexing items the search index missed"
-            );
+            tracing::info!(from = committed, to = max_id, "indexing items the search index missed");
             self.index_range(committed, |_, _| {}).await?;
         }
         if self.index.num_docs() != count as u64 {
@@ -321,10 +303,8 @@ impl Store {
     }
 
     async fn index_range(&self, after_id: i64, progress: impl Fn(usize, usize)) -> Result<usize> {
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM items WHERE id > ?")
-            .bind(after_id)
-            .fetch_one(&self.pool)
-            .await?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM items WHERE id > ?").bind(after_id).fetch_one(&self.pool).await?;
         let mut last = after_id;
         let mut done = 0usize;
         loop {
@@ -396,9 +376,7 @@ impl Store {
     pub async fn sync_sources(&self, sources: &[SourceConfig]) -> Result<()> {
         let _w = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE sources SET in_config = 0")
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("UPDATE sources SET in_config = 0").execute(&mut *tx).await?;
         for s in sources {
             sqlx::query(
                 "INSERT INTO sources (name, kind, url, tier, weight, interval_secs, enabled, in_config)
@@ -449,11 +427,10 @@ impl Store {
     pub async fn ingest(&self, item: NewItem) -> Result<IngestOutcome> {
         let _w = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
-        if let Some(id) =
-            sqlx::query_scalar::<_, i64>("SELECT id FROM items WHERE canonical_url = ?")
-                .bind(&item.canonical_url)
-                .fetch_optional(&mut *tx)
-                .await?
+        if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM items WHERE canonical_url = ?")
+            .bind(&item.canonical_url)
+            .fetch_optional(&mut *tx)
+            .await?
         {
             return Ok(IngestOutcome::Known { id });
         }
@@ -476,25 +453,16 @@ impl Store {
             for r in rows {
                 let other: i64 = r.try_get("simhash")?;
                 let other = u64::from_ne_bytes(other.to_ne_bytes());
-                if yuqing_text::simhash::hamming(other, item.simhash)
-                    <= yuqing_text::simhash::NEAR_DUPLICATE_BITS
-                {
+                if yuqing_text::simhash::hamming(other, item.simhash) <= yuqing_text::simhash::NEAR_DUPLICATE_BITS {
                     let id: i64 = r.try_get("id")?;
                     let root = r.try_get::<Option<i64>, _>("duplicate_of")?.unwrap_or(id);
                     duplicate_of = Some(duplicate_of.map_or(root, |d| d.min(root)));
                 }
             }
         }
-        let sort_at = item
-            .published_at
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or(item.fetched_at);
+        let sort_at = item.published_at.map(|t| t.with_timezone(&Utc)).unwrap_or(item.fetched_at);
         // A page that claims to be from the future sorts at its fetch time.
-        let sort_at = if sort_at > item.fetched_at + chrono::Duration::hours(1) {
-            item.fetched_at
-        } else {
-            sort_at
-        };
+        let sort_at = if sort_at > item.fetched_at + chrono::Duration::hours(1) { item.fetched_at } else { sort_at };
         let cats: Vec<&str> = item.categories.iter().map(|c| c.id()).collect();
         let cats_json = serde_json::to_string(&cats).unwrap_or_else(|_| "[]".into());
         let rules_json = serde_json::to_string(&item.matched_rules).unwrap_or_else(|_| "[]".into());
@@ -526,14 +494,12 @@ impl Store {
         .await?;
         if text_chars >= 40 {
             for (band, value) in bands(item.simhash) {
-                sqlx::query(
-                    "INSERT INTO item_simhash_bands (band, value, item_id) VALUES (?, ?, ?)",
-                )
-                .bind(band)
-                .bind(value)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query("INSERT INTO item_simhash_bands (band, value, item_id) VALUES (?, ?, ?)")
+                    .bind(band)
+                    .bind(value)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
         if let Some(raw) = &item.raw {
@@ -577,26 +543,18 @@ impl Store {
             None => Ok(None),
             Some(r) => {
                 let body: Vec<u8> = r.try_get("body")?;
-                let body = decompress(&body).map_err(|e| {
-                    StoreError::Invalid(format!("raw page of item {id} is damaged: {e}"))
-                })?;
-                Ok(Some(RawPage {
-                    content_type: r.try_get("content_type")?,
-                    body,
-                }))
+                let body = decompress(&body)
+                    .map_err(|e| StoreError::Invalid(format!("raw page of item {id} is damaged: {e}")))?;
+                Ok(Some(RawPage { content_type: r.try_get("content_type")?, body }))
             }
         }
     }
 
     /// Deletes raw pages older than `retention`; items are kept. Returns how many went.
     pub async fn prune_raw(&self, retention: Duration) -> Result<u64> {
-        let cutoff = Utc::now()
-            - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(36500));
+        let cutoff = Utc::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(36500));
         let _w = self.write_lock.lock().await;
-        let r = sqlx::query("DELETE FROM raw_pages WHERE stored_at < ?")
-            .bind(ts(cutoff))
-            .execute(&self.pool)
-            .await?;
+        let r = sqlx::query("DELETE FROM raw_pages WHERE stored_at < ?").bind(ts(cutoff)).execute(&self.pool).await?;
         Ok(r.rows_affected())
     }
 
@@ -611,12 +569,7 @@ impl Store {
         })
     }
 
-    pub async fn save_validators(
-        &self,
-        url: &str,
-        etag: Option<&str>,
-        last_modified: Option<&str>,
-    ) -> Result<()> {
+    pub async fn save_validators(&self, url: &str, etag: Option<&str>, last_modified: Option<&str>) -> Result<()> {
         let _w = self.write_lock.lock().await;
         sqlx::query(
             "INSERT INTO http_validators (url, etag, last_modified, updated_at) VALUES (?, ?, ?, ?)
@@ -658,11 +611,10 @@ impl Store {
     }
 
     pub async fn last_polled(&self, source: &str) -> Result<Option<DateTime<Utc>>> {
-        let v: Option<Option<String>> =
-            sqlx::query_scalar("SELECT last_polled_at FROM sources WHERE name = ?")
-                .bind(source)
-                .fetch_optional(&self.pool)
-                .await?;
+        let v: Option<Option<String>> = sqlx::query_scalar("SELECT last_polled_at FROM sources WHERE name = ?")
+            .bind(source)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(v.flatten().as_deref().and_then(parse_ts))
     }
 
@@ -709,8 +661,7 @@ impl Store {
             }
             return Ok(ItemPage { items, total });
         }
-        let mut count_q: QueryBuilder<Sqlite> =
-            QueryBuilder::new("SELECT COUNT(*) FROM items WHERE 1 = 1");
+        let mut count_q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT COUNT(*) FROM items WHERE 1 = 1");
         push_filter(&mut count_q, &q.filter);
         let total: i64 = count_q.build_query_scalar().fetch_one(&self.pool).await?;
         let mut list_q: QueryBuilder<Sqlite> =
@@ -721,14 +672,8 @@ impl Store {
         list_q.push(" OFFSET ");
         list_q.push_bind(q.offset as i64);
         let rows = list_q.build().fetch_all(&self.pool).await?;
-        let items = rows
-            .iter()
-            .map(summary_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(ItemPage {
-            items,
-            total: total as usize,
-        })
+        let items = rows.iter().map(summary_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(ItemPage { items, total: total as usize })
     }
 
     async fn summary(&self, id: i64) -> Result<Option<ItemSummary>> {
@@ -741,12 +686,11 @@ impl Store {
 
     /// One item with its text and duplicates.
     pub async fn item(&self, id: i64) -> Result<Option<ItemDetail>> {
-        let row = sqlx::query(&format!(
-            "SELECT {ITEM_COLUMNS}, canonical_url, encoding, content FROM items WHERE id = ?"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row =
+            sqlx::query(&format!("SELECT {ITEM_COLUMNS}, canonical_url, encoding, content FROM items WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         let Some(row) = row else { return Ok(None) };
         let item = summary_from_row(&row)?;
         let root = item.duplicate_of.unwrap_or(item.id);
@@ -757,10 +701,7 @@ impl Store {
         .bind(item.id)
         .fetch_all(&self.pool)
         .await?;
-        let duplicates = dup_rows
-            .iter()
-            .map(summary_from_row)
-            .collect::<Result<Vec<_>>>()?;
+        let duplicates = dup_rows.iter().map(summary_from_row).collect::<Result<Vec<_>>>()?;
         Ok(Some(ItemDetail {
             item,
             canonical_url: row.try_get("canonical_url")?,
@@ -812,8 +753,7 @@ fn push_filter(q: &mut QueryBuilder<Sqlite>, f: &ItemFilter) {
         q.push(" AND tier = ").push_bind(v.id());
     }
     if let Some(v) = f.category {
-        q.push(" AND categories LIKE ")
-            .push_bind(format!("%\"{}\"%", v.id()));
+        q.push(" AND categories LIKE ").push_bind(format!("%\"{}\"%", v.id()));
     }
     if let Some(v) = &f.source {
         q.push(" AND source = ").push_bind(v.clone());

@@ -3,9 +3,7 @@
 //! does not give anyone a login.
 
 use crate::{ts, Result, Store, StoreError};
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use chrono::Utc;
 use rand::Rng;
@@ -34,9 +32,7 @@ fn random_token(prefix: &str) -> String {
 pub fn generate_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::thread_rng();
-    (0..20)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-        .collect()
+    (0..20).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
 }
 
 fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<User> {
@@ -44,8 +40,7 @@ fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<User> {
     Ok(User {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
-        role: Role::from_id(&role)
-            .ok_or_else(|| StoreError::Invalid(format!("stored role `{role}` is unknown")))?,
+        role: Role::from_id(&role).ok_or_else(|| StoreError::Invalid(format!("stored role `{role}` is unknown")))?,
     })
 }
 
@@ -54,22 +49,16 @@ impl Store {
     pub async fn upsert_user(&self, name: &str, role: Role, password: &str) -> Result<User> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-            return Err(StoreError::Invalid(
-                "a user name must be 1 to 64 printable characters".into(),
-            ));
+            return Err(StoreError::Invalid("a user name must be 1 to 64 printable characters".into()));
         }
         if password.chars().count() < 8 {
-            return Err(StoreError::Invalid(
-                "a password must have at least 8 characters".into(),
-            ));
+            return Err(StoreError::Invalid("a password must have at least 8 characters".into()));
         }
         let pw = password.to_string();
         // argon2 takes tens of milliseconds of CPU on purpose: keep it off the async threads.
         let hash = tokio::task::spawn_blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
-            Argon2::default()
-                .hash_password(pw.as_bytes(), &salt)
-                .map(|h| h.to_string())
+            Argon2::default().hash_password(pw.as_bytes(), &salt).map(|h| h.to_string())
         })
         .await
         .map_err(|e| StoreError::Invalid(format!("password hashing failed: {e}")))?
@@ -91,9 +80,7 @@ impl Store {
 
     /// On first run: creates `admin` with a generated password, returned once.
     pub async fn ensure_admin(&self) -> Result<Option<String>> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
-            .await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
         if n > 0 {
             return Ok(None);
         }
@@ -112,12 +99,10 @@ impl Store {
 
     /// Checks a login; `None` for an unknown user or a wrong password alike.
     pub async fn verify_password(&self, name: &str, password: &str) -> Result<Option<User>> {
-        let row = sqlx::query(
-            "SELECT id, name, role, password_hash FROM users WHERE name = ? AND disabled = 0",
-        )
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query("SELECT id, name, role, password_hash FROM users WHERE name = ? AND disabled = 0")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
         let Some(row) = row else {
             return Ok(None);
         };
@@ -138,20 +123,13 @@ impl Store {
     }
 
     /// Starts a browser session; returns (cookie token, CSRF token).
-    pub async fn create_session(
-        &self,
-        user_id: i64,
-        ttl: std::time::Duration,
-    ) -> Result<(String, String)> {
+    pub async fn create_session(&self, user_id: i64, ttl: std::time::Duration) -> Result<(String, String)> {
         let token = random_token("");
         let csrf = random_token("");
         let now = Utc::now();
         let expires = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(12));
         let _w = self.write_lock.lock().await;
-        sqlx::query("DELETE FROM sessions WHERE expires_at < ?")
-            .bind(ts(now))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < ?").bind(ts(now)).execute(&self.pool).await?;
         sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
             .bind(token_hash(&token))
             .bind(user_id)
@@ -181,19 +159,14 @@ impl Store {
 
     pub async fn delete_session(&self, token: &str) -> Result<()> {
         let _w = self.write_lock.lock().await;
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-            .bind(token_hash(token))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash(token)).execute(&self.pool).await?;
         Ok(())
     }
 
     /// Creates an API token for a user; the token is returned once and never stored.
     pub async fn create_token(&self, user_name: &str) -> Result<String> {
         let user = self.user_by_name(user_name).await?.ok_or_else(|| {
-            StoreError::Invalid(format!(
-                "there is no user `{user_name}`; add one with `yuqing user add`"
-            ))
+            StoreError::Invalid(format!("there is no user `{user_name}`; add one with `yuqing user add`"))
         })?;
         let token = random_token("yq_");
         let _w = self.write_lock.lock().await;
@@ -219,8 +192,6 @@ impl Store {
     }
 
     pub async fn user_count(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?)
     }
 }
