@@ -78,9 +78,12 @@ impl Store {
         user_from_row(&row)
     }
 
-    /// On first run: creates `admin` with a generated password, returned once.
+    /// On first run (no admin and no user named `admin` yet): creates `admin` with a
+    /// generated password, returned once so that `serve` can print it.
     pub async fn ensure_admin(&self) -> Result<Option<String>> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' OR name = 'admin'")
+            .fetch_one(&self.pool)
+            .await?;
         if n > 0 {
             return Ok(None);
         }

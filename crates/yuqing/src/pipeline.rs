@@ -1,0 +1,142 @@
+//! The pipeline's store side: what happens to a collected page. It is judged against
+//! the watch rules; a relevant page becomes an item (with its near-duplicate link and
+//! raw page), an irrelevant one leaves only its URL's fingerprint behind.
+
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use yuqing_collect::{url_fingerprint, Accepted, CollectedPage, Sink, Validators};
+use yuqing_core::config::{Config, SourceConfig};
+use yuqing_extract::PageKind;
+use yuqing_judge::RuleSet;
+use yuqing_store::{IngestOutcome, NewItem, RawPage, Store};
+use yuqing_web::Metrics;
+
+pub struct Pipeline {
+    pub store: Arc<Store>,
+    pub rules: RuleSet,
+    pub sources: HashMap<String, SourceConfig>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Pipeline {
+    pub fn new(store: Arc<Store>, config: &Config, metrics: Arc<Metrics>) -> anyhow::Result<Pipeline> {
+        let rules = RuleSet::compile(&config.rules).map_err(|errors| {
+            let list: Vec<String> = errors.iter().map(|(name, e)| format!("rule `{name}`: {e}")).collect();
+            anyhow::anyhow!("the watch rules do not compile: {}", list.join("; "))
+        })?;
+        let sources = config.sources.iter().map(|s| (s.name.clone(), s.clone())).collect();
+        Ok(Pipeline { store, rules, sources, metrics })
+    }
+
+    /// Judges and stores one page; the heart of ingest.
+    pub async fn ingest_page(&self, page: CollectedPage) -> Result<Accepted, String> {
+        let (tier, weight) = match self.sources.get(&page.source) {
+            Some(s) => (s.tier, s.weight),
+            None => return Err(format!("page from unknown source `{}`", page.source)),
+        };
+        let fingerprint = url_fingerprint(&page.canonical_url);
+        let article = page.article;
+        let title = if article.title.trim().is_empty() {
+            page.feed_title.clone().unwrap_or_default()
+        } else {
+            article.title.clone()
+        };
+        // A list page reached through a link is not an article: remember it, keep nothing.
+        if article.kind == PageKind::List || (title.trim().is_empty() && article.content.trim().is_empty()) {
+            self.store.mark_seen(&fingerprint, page.fetched_at).await.map_err(|e| e.to_string())?;
+            self.metrics.items_irrelevant.fetch_add(1, Ordering::Relaxed);
+            return Ok(Accepted::Irrelevant);
+        }
+        let judgement = yuqing_judge::judge(&title, &article.content, tier, weight, &self.rules);
+        if !judgement.relevant {
+            self.store.mark_seen(&fingerprint, page.fetched_at).await.map_err(|e| e.to_string())?;
+            self.metrics.items_irrelevant.fetch_add(1, Ordering::Relaxed);
+            return Ok(Accepted::Irrelevant);
+        }
+        // Reposts rewrite headlines: fingerprint the body when there is enough of it.
+        let simhash = if article.content.chars().count() >= 100 {
+            yuqing_text::simhash::simhash(&article.content)
+        } else {
+            yuqing_text::simhash::simhash(&format!("{title}\n{}", article.content))
+        };
+        let item = NewItem {
+            source: page.source.clone(),
+            tier,
+            url: page.final_url.to_string(),
+            canonical_url: page.canonical_url.clone(),
+            title,
+            published_at: article.published_at.or(page.feed_published),
+            fetched_at: page.fetched_at,
+            content: article.content,
+            encoding: article.encoding.to_string(),
+            tone: judgement.tone,
+            tone_score: judgement.tone_score,
+            categories: judgement.categories,
+            matched_rules: judgement.matched_rules,
+            level: judgement.level,
+            level_reason: judgement.level_reason,
+            simhash,
+            raw: Some(RawPage { content_type: page.content_type, body: page.raw }),
+        };
+        match self.store.ingest(item).await.map_err(|e| e.to_string())? {
+            IngestOutcome::New { .. } => {
+                self.metrics.items_new.fetch_add(1, Ordering::Relaxed);
+                Ok(Accepted::New)
+            }
+            IngestOutcome::Duplicate { .. } | IngestOutcome::Known { .. } => {
+                self.metrics.items_duplicate.fetch_add(1, Ordering::Relaxed);
+                Ok(Accepted::Duplicate)
+            }
+        }
+    }
+}
+
+impl Sink for Pipeline {
+    async fn is_known(&self, canonical_url: &str) -> bool {
+        match self.store.is_known(canonical_url, &url_fingerprint(canonical_url)).await {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not check whether a URL is known; fetching it");
+                false
+            }
+        }
+    }
+
+    async fn validators(&self, url: &str) -> Option<Validators> {
+        match self.store.validators(url).await {
+            Ok(Some((etag, last_modified))) => Some(Validators { etag, last_modified }),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, url, "could not read HTTP validators");
+                None
+            }
+        }
+    }
+
+    async fn save_validators(&self, url: &str, v: &Validators) {
+        if let Err(e) = self.store.save_validators(url, v.etag.as_deref(), v.last_modified.as_deref()).await {
+            tracing::warn!(error = %e, url, "could not save HTTP validators");
+        }
+    }
+
+    async fn accept(&self, page: CollectedPage) -> Result<Accepted, String> {
+        self.metrics.pages_fetched.fetch_add(1, Ordering::Relaxed);
+        self.ingest_page(page).await
+    }
+
+    async fn record_health(&self, source: &str, at: DateTime<Utc>, result: Result<(), String>) {
+        self.metrics.source_passes.fetch_add(1, Ordering::Relaxed);
+        if result.is_err() {
+            self.metrics.fetch_errors.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Err(e) = self.store.record_health(source, at, result).await {
+            tracing::warn!(error = %e, source, "could not record source health");
+        }
+    }
+
+    async fn last_polled(&self, source: &str) -> Option<DateTime<Utc>> {
+        self.store.last_polled(source).await.ok().flatten()
+    }
+}
