@@ -48,7 +48,7 @@ CREATE INDEX items_sort ON items (sort_at DESC, id DESC);
 CREATE INDEX items_source ON items (source, sort_at DESC);
 CREATE INDEX items_duplicate_of ON items (duplicate_of);
 
--- SimHash split in four 16-bit bands: two fingerprints within 3 bits share at least
+-- SimHash split in eight 8-bit bands: two fingerprints within 7 bits share at least
 -- one band exactly (pigeonhole), so near-duplicate candidates are an index lookup.
 CREATE TABLE item_simhash_bands (
     band    INTEGER NOT NULL,

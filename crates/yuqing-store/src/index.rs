@@ -89,7 +89,7 @@ impl Tokenizer for JiebaTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> JiebaStream {
         let base = text.as_ptr() as usize;
         let mut tokens = Vec::new();
-        for w in yuqing_text::segment::words(text) {
+        for w in yuqing_text::segment::search_words(text) {
             if !w.chars().any(char::is_alphanumeric) {
                 continue;
             }

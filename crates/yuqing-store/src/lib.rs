@@ -195,8 +195,10 @@ fn to_i64(h: u64) -> i64 {
     i64::from_ne_bytes(h.to_ne_bytes())
 }
 
-fn bands(h: u64) -> [(i64, i64); 4] {
-    [0u32, 1, 2, 3].map(|b| (i64::from(b), ((h >> (16 * b)) & 0xffff) as i64))
+/// The eight 8-bit bands of a fingerprint. Two fingerprints within 7 bits share at least
+/// one band exactly (pigeonhole), and at `NEAR_DUPLICATE_BITS` = 8 nearly always do.
+fn bands(h: u64) -> [(i64, i64); 8] {
+    [0u32, 1, 2, 3, 4, 5, 6, 7].map(|b| (i64::from(b), ((h >> (8 * b)) & 0xff) as i64))
 }
 
 fn compress(body: &[u8]) -> Vec<u8> {
@@ -439,17 +441,17 @@ impl Store {
         let mut duplicate_of: Option<i64> = None;
         if text_chars >= 40 {
             let b = bands(item.simhash);
-            let rows = sqlx::query(
-                "SELECT i.id, i.simhash, i.duplicate_of FROM items i WHERE i.id IN (
-                   SELECT item_id FROM item_simhash_bands WHERE (band = 0 AND value = ?) OR (band = 1 AND value = ?)
-                     OR (band = 2 AND value = ?) OR (band = 3 AND value = ?))",
-            )
-            .bind(b[0].1)
-            .bind(b[1].1)
-            .bind(b[2].1)
-            .bind(b[3].1)
-            .fetch_all(&mut *tx)
-            .await?;
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "SELECT i.id, i.simhash, i.duplicate_of FROM items i WHERE i.id IN (SELECT item_id FROM item_simhash_bands WHERE ",
+            );
+            for (n, (band, value)) in b.iter().enumerate() {
+                if n > 0 {
+                    q.push(" OR ");
+                }
+                q.push("(band = ").push_bind(*band).push(" AND value = ").push_bind(*value).push(")");
+            }
+            q.push(")");
+            let rows = q.build().fetch_all(&mut *tx).await?;
             for r in rows {
                 let other: i64 = r.try_get("simhash")?;
                 let other = u64::from_ne_bytes(other.to_ne_bytes());

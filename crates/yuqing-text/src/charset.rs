@@ -103,10 +103,7 @@ fn decode_labelled(bytes: &[u8], label: Label) -> Decoded {
                 }
             }
         }
-        return Decoded {
-            text: text.into_owned(),
-            encoding: name_of(enc, Some(label)),
-        };
+        return Decoded { text: text.into_owned(), encoding: name_of(enc, Some(label)) };
     }
     if had_errors && replacement_rate_high(&text) {
         // Labelled UTF-8 but it is not: ask the detector (UTF-8 excluded).
@@ -168,11 +165,32 @@ fn name_of(enc: &'static Encoding, label: Option<Label>) -> &'static str {
         return "utf-8";
     }
     const NAMES: &[&str] = &[
-        "utf-16le", "utf-16be", "shift_jis", "euc-jp", "iso-2022-jp", "euc-kr", "koi8-r",
-        "koi8-u", "macintosh", "x-mac-cyrillic", "x-user-defined", "replacement",
-        "iso-8859-2", "iso-8859-3", "iso-8859-4", "iso-8859-5", "iso-8859-6", "iso-8859-7",
-        "iso-8859-8", "iso-8859-8-i", "iso-8859-10", "iso-8859-13", "iso-8859-14",
-        "iso-8859-15", "iso-8859-16", "ibm866",
+        "utf-16le",
+        "utf-16be",
+        "shift_jis",
+        "euc-jp",
+        "iso-2022-jp",
+        "euc-kr",
+        "koi8-r",
+        "koi8-u",
+        "macintosh",
+        "x-mac-cyrillic",
+        "x-user-defined",
+        "replacement",
+        "iso-8859-2",
+        "iso-8859-3",
+        "iso-8859-4",
+        "iso-8859-5",
+        "iso-8859-6",
+        "iso-8859-7",
+        "iso-8859-8",
+        "iso-8859-8-i",
+        "iso-8859-10",
+        "iso-8859-13",
+        "iso-8859-14",
+        "iso-8859-15",
+        "iso-8859-16",
+        "ibm866",
     ];
     let name = enc.name();
     // Most encoding_rs names are already lower case ("windows-1252"); the few that are
@@ -366,7 +384,8 @@ mod tests {
     #[test]
     fn big5_detected_with_tld_hint() {
         let zh = "香港特區政府財政司今日公布新一年度財政預算案，市民關注稅務寬減措施。".repeat(4);
-        let (bytes, _, _) = BIG5.encode(&html("", &zh));
+        let page = html("", &zh);
+        let (bytes, _, _) = BIG5.encode(&page);
         let d = decode_html_with_tld(&bytes, None, Some(b"hk"));
         assert_eq!(d.encoding, "big5");
         assert!(d.text.contains(&zh));

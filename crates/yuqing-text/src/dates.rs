@@ -11,11 +11,11 @@ use regex::{Captures, Regex};
 
 const MIN_YEAR: i32 = 1995;
 
-/// Year, month, day (年月日 or - / . separators), an optional weekday, an optional
-/// time (: or 时分秒) and an optional explicit offset.
+/// Year, month, day (年月日 or - / . separators; Xinhua's split "2026 11/21" too),
+/// an optional weekday, an optional time (: or 时分秒) and an optional explicit offset.
 static FULL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"(?P<y>(?:19|20)\d{2})\s*(?:年\s*|[-/.]\s*)(?P<m>\d{1,2})\s*(?:月\s*|[-/.]\s*)(?P<d>\d{1,2})(?:\s*日)?",
+        r"(?P<y>(?:19|20)\d{2})\s*(?:年\s*|[-/.]\s*|\s)(?P<m>\d{1,2})\s*(?:月\s*|[-/.]\s*)(?P<d>\d{1,2})(?:\s*日)?",
         r"(?:\s*(?:星期|周|礼拜)[一二三四五六日天])?",
         r"(?:(?:\s*T\s*|\s+|[-_]|\s*[,，]\s*)?(?P<ap>上午|下午|晚上|凌晨|中午)?\s*(?P<hh>\d{1,2})\s*[:：时]\s*(?P<mi>\d{1,2})(?:\s*[:：分]\s*(?P<ss>\d{1,2})(?:[.,]\d+)?(?:\s*秒)?)?(?:\s*分)?",
         r"(?:\s*(?P<z>Z|[+-]\d{2}:?\d{2}|(?:GMT|UTC)\s*[+-]\s*\d{1,2}(?::?\d{2})?)(?:\b|$))?)?",
@@ -50,8 +50,10 @@ static AGO: LazyLock<Regex> = LazyLock::new(|| {
 
 /// "昨天 10:20", "前天", "今天 08:00", "刚刚".
 static DAY_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?P<w>今天|昨天|前天|刚刚)(?:\s*(?P<hh>\d{1,2})\s*[:：]\s*(?P<mi>\d{2})(?:\s*[:：]\s*(?P<ss>\d{2}))?)?")
-        .unwrap_or_else(|e| panic!("DAY_WORD regex is a constant and must compile: {e}"))
+    Regex::new(
+        r"(?P<w>今天|昨天|前天|刚刚)(?:\s*(?P<hh>\d{1,2})\s*[:：]\s*(?P<mi>\d{2})(?:\s*[:：]\s*(?P<ss>\d{2}))?)?",
+    )
+    .unwrap_or_else(|e| panic!("DAY_WORD regex is a constant and must compile: {e}"))
 });
 
 /// Parses one date-time written in any supported form: ISO 8601 / RFC 3339,
@@ -350,6 +352,7 @@ mod tests {
         ok("2026.11.22", "2026-11-22T00:00:00+08:00");
         ok("2026-1-5 9:03", "2026-01-05T09:03:00+08:00");
         ok("2026-11-21-09:30:00", "2026-11-21T09:30:00+08:00");
+        ok(" 2026  11/21  09:30:15", "2026-11-21T09:30:15+08:00");
     }
 
     #[test]

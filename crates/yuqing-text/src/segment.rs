@@ -13,6 +13,12 @@ pub fn words(text: &str) -> Vec<&str> {
     JIEBA.cut(text, true)
 }
 
+/// jieba's search mode (long words also give their dictionary sub-words), as slices of
+/// `text` so that callers can compute offsets; punctuation and whitespace dropped.
+pub fn search_words(text: &str) -> Vec<&str> {
+    JIEBA.cut_for_search(text, true).into_iter().filter(|t| !is_punctuation_or_blank(t)).collect()
+}
+
 /// Tokens for a search index or a query: jieba's search mode, lower-cased, with
 /// whitespace and punctuation dropped. Latin runs stay whole words.
 pub fn index_tokens(text: &str) -> Vec<String> {

@@ -1,0 +1,643 @@
+//! Page → article: title, published time, main text, list-or-article.
+//!
+//! The main text is found by text density, readability-style, with no per-site
+//! template: every paragraph-like block scores by its Chinese punctuation and length
+//! (text inside links does not count), the score flows to the parent and half of it
+//! to the grandparent, and containers lose score by their link density. The best
+//! container wins; containers repeating its tag and class (forum posts) join it.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, FixedOffset};
+use regex::Regex;
+use scraper::node::Element;
+
+use crate::dom::{flatten, is_block, subtree_text, Flat, Kind};
+use crate::{ExtractOptions, PageKind};
+
+pub struct Parts {
+    pub title: String,
+    pub published_at: Option<DateTime<FixedOffset>>,
+    pub content: String,
+    pub kind: PageKind,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Stats {
+    chars: u32,
+    link_chars: u32,
+    punct: u32,
+    has_block: bool,
+}
+
+fn is_cjk_punct(c: char) -> bool {
+    matches!(c, '，' | '。' | '！' | '？' | '；')
+}
+
+fn char_stats(s: &str) -> (u32, u32) {
+    let mut chars = 0;
+    let mut punct = 0;
+    for c in s.chars() {
+        if !c.is_whitespace() {
+            chars += 1;
+            if is_cjk_punct(c) {
+                punct += 1;
+            }
+        }
+    }
+    (chars, punct)
+}
+
+/// Class/id words that suggest the article body.
+const POSITIVE: &[&str] = &[
+    "content",
+    "article",
+    "text",
+    "body",
+    "detail",
+    "main",
+    "zoom",
+    "trs_editor",
+    "editor",
+    "post",
+    "entry",
+    "zw",
+    "wenzhang",
+    "neirong",
+    "news_txt",
+    "con",
+    "txt",
+    "t_f",
+    "message",
+];
+
+pub fn analyse(html: &scraper::Html, opts: &ExtractOptions) -> Parts {
+    let flat = flatten(html);
+    let n = flat.nodes.len();
+
+    // Subtree statistics, folded bottom-up; furniture does not count towards the
+    // containers around it.
+    let mut stats = vec![Stats::default(); n];
+    for (i, node) in flat.nodes.iter().enumerate() {
+        if node.kind == Kind::Text && !node.boiler {
+            let (c, p) = char_stats(node.text);
+            stats[i].chars = c;
+            stats[i].punct = p;
+            if node.in_link {
+                stats[i].link_chars = c;
+            }
+        }
+    }
+    for i in (0..n).rev() {
+        let node = &flat.nodes[i];
+        let Some(p) = node.parent else { continue };
+        if node.boiler && !flat.nodes[p].boiler {
+            continue;
+        }
+        let s = stats[i];
+        let ps = &mut stats[p];
+        ps.chars += s.chars;
+        ps.link_chars += s.link_chars;
+        ps.punct += s.punct;
+        ps.has_block |= s.has_block || (node.kind == Kind::Element && is_block(node.tag) && node.tag != "br");
+    }
+
+    // Paragraph scores flow to parent and grandparent.
+    let mut score = vec![0f64; n];
+    for i in 0..n {
+        let node = &flat.nodes[i];
+        if node.boiler {
+            continue;
+        }
+        let paragraph = match node.kind {
+            Kind::Text => node.parent.is_some_and(|p| stats[p].has_block && !is_paragraph_tag(flat.nodes[p].tag)),
+            Kind::Element => is_paragraph_tag(node.tag) || (is_container_tag(node.tag) && !stats[i].has_block),
+        };
+        if !paragraph {
+            continue;
+        }
+        let s = stats[i];
+        let own = s.chars.saturating_sub(s.link_chars);
+        if own < 10 {
+            continue;
+        }
+        let value = 1.0 + f64::from(s.punct) + (f64::from(own) / 100.0).min(3.0);
+        if node.kind == Kind::Element && is_container_tag(node.tag) {
+            score[i] += value;
+        }
+        if let Some(p) = node.parent {
+            score[p] += value;
+            if let Some(g) = flat.nodes[p].parent {
+                score[g] += value / 2.0;
+            }
+        }
+    }
+    let mut best: Option<(usize, f64)> = None;
+    for i in 0..n {
+        let node = &flat.nodes[i];
+        if score[i] <= 0.0 || node.boiler || node.kind != Kind::Element || !is_container_tag(node.tag) {
+            continue;
+        }
+        let s = stats[i];
+        let density = if s.chars == 0 { 0.0 } else { f64::from(s.link_chars) / f64::from(s.chars) };
+        let weighted = score[i] * (1.0 - density) + class_weight(node.el);
+        if best.is_none_or(|(_, b)| weighted >= b) {
+            best = Some((i, weighted));
+        }
+    }
+
+    let mut containers: Vec<usize> = Vec::new();
+    if let Some((b, _)) = best {
+        containers.push(b);
+        // Forum threads: every post's body repeats the winner's tag and class.
+        if let Some(class) = flat.nodes[b].el.and_then(|e| e.attr("class")).filter(|c| !c.trim().is_empty()) {
+            let tag = flat.nodes[b].tag;
+            let mut i = 0;
+            while i < n {
+                let node = &flat.nodes[i];
+                if i != b && node.tag == tag && !node.boiler && node.el.and_then(|e| e.attr("class")) == Some(class) {
+                    containers.push(i);
+                    i = node.end;
+                    continue;
+                }
+                if i == b {
+                    i = node.end;
+                    continue;
+                }
+                i += 1;
+            }
+            containers.sort_unstable();
+            // Drop any container nested in an earlier one.
+            let mut kept: Vec<usize> = Vec::new();
+            for c in containers {
+                if kept.last().is_none_or(|&k| c >= flat.nodes[k].end) {
+                    kept.push(c);
+                }
+            }
+            containers = kept;
+        }
+    }
+
+    let title_info = find_title(&flat);
+    let mut lines: Vec<String> = Vec::new();
+    for &c in &containers {
+        collect_lines(&flat, c, &title_info.title, &mut lines);
+    }
+    let content = lines.join("\n");
+
+    // List or article: many substantial links and no dominant text block.
+    let body = flat.nodes.iter().position(|x| x.tag == "body").unwrap_or(0);
+    let total = stats.get(body).copied().unwrap_or_default();
+    let link_lines = count_link_items(&flat);
+    let (main_own, main_punct) = containers
+        .iter()
+        .fold((0u32, 0u32), |(o, p), &c| (o + stats[c].chars.saturating_sub(stats[c].link_chars), p + stats[c].punct));
+    let link_density = if total.chars == 0 { 0.0 } else { f64::from(total.link_chars) / f64::from(total.chars) };
+    let kind = if link_lines >= 8 && (main_own < 200 || main_punct < 4 || (link_density > 0.5 && main_own < 400)) {
+        PageKind::List
+    } else {
+        PageKind::Article
+    };
+
+    // A list page has entries with dates, not a publication time of its own.
+    let published_at = match kind {
+        PageKind::List => None,
+        PageKind::Article => find_published(&flat, opts, title_info.heading, containers.first().copied()),
+    };
+    Parts { title: title_info.title, published_at, content, kind }
+}
+
+fn is_paragraph_tag(tag: &str) -> bool {
+    matches!(tag, "p" | "pre" | "blockquote" | "li" | "dd" | "h2" | "h3" | "h4")
+}
+
+fn is_container_tag(tag: &str) -> bool {
+    matches!(tag, "div" | "section" | "article" | "main" | "td" | "center" | "span" | "font" | "body" | "ul" | "dl")
+}
+
+fn class_weight(el: Option<&Element>) -> f64 {
+    let Some(el) = el else { return 0.0 };
+    let names = el.attr("class").into_iter().chain(el.attr("id"));
+    let mut w = 0.0;
+    for name in names {
+        let lower = name.to_ascii_lowercase();
+        if lower.split(|c: char| c.is_whitespace() || c == '-' || c == '_').any(|t| POSITIVE.contains(&t))
+            || POSITIVE.iter().any(|p| p.len() > 4 && lower.contains(p))
+        {
+            w = 5.0;
+        }
+    }
+    w
+}
+
+/// Anchors with substantial text (≥ 6 characters) outside furniture: list entries.
+fn count_link_items(flat: &Flat) -> usize {
+    let mut count = 0;
+    let mut i = 0;
+    while i < flat.nodes.len() {
+        let node = &flat.nodes[i];
+        if node.noise {
+            i = node.end;
+            continue;
+        }
+        if node.tag == "a" && node.el.and_then(|e| e.attr("href")).is_some() {
+            if subtree_text(flat, i, true).trim().chars().filter(|c| !c.is_whitespace()).count() >= 6 {
+                count += 1;
+            }
+            i = node.end;
+            continue;
+        }
+        i += 1;
+    }
+    count
+}
+
+/// Lines that are page furniture even inside the article container.
+static BOILER_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^[\[【（(]?\s*(?:责任编辑|责编|编辑|审核|审校|校对|终审|来源|稿源|文章来源|本文来源|信息来源|",
+        r"发布时间|发布日期|发稿时间|时间|日期|作者|浏览次数|阅读次数|阅读量|点击数|点击量|点击率|访问次数|",
+        r"字号|字体|分享到|分享至|上一篇|下一篇|上一条|下一条|相关阅读|相关新闻|相关链接|延伸阅读|推荐阅读)",
+    ))
+    .unwrap_or_else(|e| panic!("BOILER_LINE is a constant and must compile: {e}"))
+});
+
+/// Bits of toolbars: a line made only of these is dropped.
+const TOOL_WORDS: &[&str] = &[
+    "【纠错】",
+    "[纠错]",
+    "纠错",
+    "【打印】",
+    "[打印]",
+    "打印本页",
+    "打印此页",
+    "打印",
+    "【关闭】",
+    "[关闭]",
+    "关闭窗口",
+    "关闭本页",
+    "关闭",
+    "【收藏】",
+    "收藏本页",
+    "收藏",
+    "分享到",
+    "分享",
+    "微信",
+    "微博",
+    "QQ空间",
+    "返回顶部",
+    "【返回顶部】",
+    "【大",
+    "中",
+    "小】",
+    "字号",
+    "扫一扫",
+    "【",
+    "】",
+    "[",
+    "]",
+    "|",
+    "：",
+    ":",
+];
+
+fn is_boiler_line(line: &str, link_share: f64) -> bool {
+    let len = line.chars().count();
+    if len <= 80 && BOILER_LINE.is_match(line) {
+        return true;
+    }
+    if len <= 40 && link_share > 0.8 {
+        return true;
+    }
+    let mut rest = line.to_string();
+    for w in TOOL_WORDS {
+        rest = rest.replace(w, "");
+    }
+    rest.chars().filter(|c| !c.is_whitespace()).count() == 0
+}
+
+fn collect_lines(flat: &Flat, root: usize, title: &str, out: &mut Vec<String>) {
+    let mut line = String::new();
+    let mut link_chars = 0usize;
+    let flush = |line: &mut String, link_chars: &mut usize, out: &mut Vec<String>| {
+        let text = yuqing_text::normalize::normalize(line);
+        let total = text.chars().filter(|c| !c.is_whitespace()).count();
+        let share = if total == 0 { 0.0 } else { *link_chars as f64 / total as f64 };
+        if !text.is_empty() && !is_boiler_line(&text, share) && text != title {
+            out.push(text);
+        }
+        line.clear();
+        *link_chars = 0;
+    };
+    // End indices of the open block elements: reaching one ends a line.
+    let mut open_blocks: Vec<usize> = Vec::new();
+    let end = flat.nodes[root].end;
+    let mut i = root;
+    while i < end {
+        while open_blocks.last().is_some_and(|&e| i >= e) {
+            open_blocks.pop();
+            flush(&mut line, &mut link_chars, out);
+        }
+        let node = &flat.nodes[i];
+        if node.boiler && !flat.nodes[root].boiler {
+            i = node.end;
+            continue;
+        }
+        match node.kind {
+            Kind::Text => {
+                line.push_str(node.text);
+                if node.in_link {
+                    link_chars += node.text.chars().filter(|c| !c.is_whitespace()).count();
+                }
+            }
+            Kind::Element => {
+                if matches!(node.tag, "h1") {
+                    // The headline is the title, not the content.
+                    i = node.end;
+                    continue;
+                }
+                if is_block(node.tag) {
+                    flush(&mut line, &mut link_chars, out);
+                    open_blocks.push(node.end);
+                }
+            }
+        }
+        i += 1;
+    }
+    flush(&mut line, &mut link_chars, out);
+}
+
+struct TitleInfo {
+    title: String,
+    /// Flat index of the headline element, when the title came from (or matches) one.
+    heading: Option<usize>,
+}
+
+/// Title separators, longest first so "——" is not split as two "—".
+const SEPARATORS: &[&str] = &[" - ", " | ", "——", "--", "_", "|", "－", " – ", " — ", "｜", " :: "];
+
+fn squash(s: &str) -> String {
+    yuqing_text::normalize::normalize(s).chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// `<title>` split at separators: (article part, site-name parts).
+fn split_title(raw: &str) -> (String, Vec<String>) {
+    let mut parts = vec![yuqing_text::normalize::normalize(raw).replace('\n', " ")];
+    for sep in SEPARATORS {
+        parts = parts.iter().flat_map(|p| p.split(sep).map(|s| s.trim().to_string()).collect::<Vec<_>>()).collect();
+    }
+    parts.retain(|p| !p.is_empty());
+    if parts.is_empty() {
+        return (String::new(), Vec::new());
+    }
+    // Chinese sites write "文章标题_栏目_站点": the first part is the article's,
+    // unless another part is much longer ("站点 - 文章标题"). Width counts a CJK
+    // character twice so that "Powered by Discuz!" does not outweigh a Chinese title.
+    let width = |s: &str| s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum::<usize>();
+    let (longest, _) =
+        parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i, width(p)))
+            .fold((0, 0), |best, (i, w)| if w > best.1 { (i, w) } else { best });
+    let idx = if width(&parts[0]) * 2 >= width(&parts[longest]) { 0 } else { longest };
+    let main = parts.remove(idx);
+    (main, parts)
+}
+
+fn meta_content<'a>(flat: &'a Flat, names: &[&str]) -> Option<&'a str> {
+    for name in names {
+        for m in &flat.metas {
+            let key = m.attr("property").or_else(|| m.attr("name")).or_else(|| m.attr("itemprop"));
+            if key.is_some_and(|k| k.eq_ignore_ascii_case(name)) {
+                if let Some(c) = m.attr("content").map(str::trim).filter(|c| !c.is_empty()) {
+                    return Some(c);
+                }
+            }
+        }
+    }
+    None
+}
+
+fn similar(heading: &str, title_full: &str, title_main: &str) -> bool {
+    let h_len = heading.chars().count();
+    if h_len < 4 {
+        return false;
+    }
+    if title_full.contains(heading) || (title_main.chars().count() >= 4 && heading.contains(title_main)) {
+        return true;
+    }
+    let common = heading.chars().zip(title_main.chars()).take_while(|(a, b)| a == b).count();
+    common >= 8 || (common * 10 >= h_len.min(title_main.chars().count()) * 6 && common >= 4)
+}
+
+fn find_title(flat: &Flat) -> TitleInfo {
+    let raw_title = flat.title.trim();
+    let (main, site_parts) = split_title(raw_title);
+    let full_sq = squash(raw_title);
+    let main_sq = squash(&main);
+    let mut site_names: Vec<String> = site_parts.iter().map(|s| squash(s)).collect();
+    if let Some(site) = meta_content(flat, &["og:site_name", "SiteName"]) {
+        site_names.push(squash(site));
+    }
+    let is_site = |s: &str| site_names.iter().any(|n| n == s);
+
+    let mut headings: Vec<(usize, String)> = Vec::new();
+    for level in ["h1", "h2"] {
+        for (i, node) in flat.nodes.iter().enumerate() {
+            if node.tag == level && !node.noise {
+                let text = yuqing_text::normalize::normalize(&subtree_text(flat, i, true)).replace('\n', " ");
+                let len = text.chars().count();
+                if (4..=200).contains(&len) {
+                    headings.push((i, text));
+                }
+            }
+        }
+    }
+    for (i, text) in &headings {
+        let sq = squash(text);
+        if !is_site(&sq) && !full_sq.is_empty() && similar(&sq, &full_sq, &main_sq) {
+            return TitleInfo { title: text.clone(), heading: Some(*i) };
+        }
+    }
+    // Government templates write the headline in a <td><strong> or a <div class="title">:
+    // the first element outside furniture whose whole text is the title stands in for
+    // the heading, so the info line after it can be found.
+    let heading_like = |t: &str| {
+        let want = squash(t);
+        if want.chars().count() < 4 {
+            return None;
+        }
+        headings.iter().find(|(_, h)| squash(h) == want).map(|(i, _)| *i).or_else(|| {
+            flat.nodes.iter().enumerate().find_map(|(i, node)| {
+                (node.kind == Kind::Text && !node.noise && squash(node.text) == want)
+                    .then_some(i)
+                    .and_then(|t| node.parent.or(Some(t)))
+            })
+        })
+    };
+    if let Some(meta) = meta_content(flat, &["og:title", "ArticleTitle", "title", "twitter:title"]) {
+        let (m, _) = split_title(meta);
+        if m.chars().count() >= 4 && !is_site(&squash(&m)) {
+            return TitleInfo { heading: heading_like(&m), title: m };
+        }
+    }
+    if !main.is_empty() && !is_site(&main_sq) {
+        return TitleInfo { heading: heading_like(&main), title: main };
+    }
+    match headings.into_iter().find(|(i, _)| flat.nodes[*i].tag == "h1") {
+        Some((i, t)) => TitleInfo { title: t, heading: Some(i) },
+        None => TitleInfo { title: main, heading: None },
+    }
+}
+
+/// Class/id words of the elements that hold the publication info line.
+const INFO_WORDS: &[&str] = &[
+    "time",
+    "date",
+    "info",
+    "source",
+    "pubtime",
+    "publish",
+    "pubdate",
+    "meta",
+    "attr",
+    "author",
+    "fbsj",
+    "sj",
+    "ly",
+    "xx",
+    "property",
+    "article-info",
+    "titleinfo",
+    "subtitle",
+    "laiyuan",
+];
+
+fn is_info_element(el: Option<&Element>) -> bool {
+    let Some(el) = el else { return false };
+    el.attr("class").into_iter().chain(el.attr("id")).any(|name| {
+        let lower = name.to_ascii_lowercase();
+        lower.split(|c: char| c.is_whitespace() || c == '-' || c == '_').any(|t| INFO_WORDS.contains(&t))
+            || ["time", "date", "info", "source", "publish"].iter().any(|w| lower.contains(w))
+            || name.contains("发布时间")
+    })
+}
+
+static DATE_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"发布时间|发布日期|发表时间|发表于|发文日期|成文日期|更新时间|时间[:：]|日期[:：]")
+        .unwrap_or_else(|e| panic!("DATE_LABEL is a constant and must compile: {e}"))
+});
+
+fn first_date(text: &str, opts: &ExtractOptions) -> Option<DateTime<FixedOffset>> {
+    let found = yuqing_text::dates::find_datetimes(text, opts.tz, opts.now);
+    if let Some((_, d)) = found.first() {
+        return Some(*d);
+    }
+    // Short labelled strings may use the bare relative words ("发布时间：昨天").
+    if text.chars().count() <= 40 {
+        let stripped = DATE_LABEL.replace_all(text, " ");
+        return yuqing_text::dates::parse_datetime(&stripped, opts.tz, opts.now);
+    }
+    None
+}
+
+fn find_published(
+    flat: &Flat,
+    opts: &ExtractOptions,
+    heading: Option<usize>,
+    container: Option<usize>,
+) -> Option<DateTime<FixedOffset>> {
+    // 1. Meta tags written for machines.
+    const META: &[&str] = &[
+        "article:published_time",
+        "og:release_date",
+        "og:published_time",
+        "pubdate",
+        "publishdate",
+        "publish_date",
+        "publishtime",
+        "published_time",
+        "datePublished",
+        "firstpublishedtime",
+        "dc.date.issued",
+        "dc.date",
+        "dcterms.created",
+        "sailthru.date",
+        "article:created_time",
+        "weibo:article:create_at",
+        "date",
+    ];
+    for name in META {
+        if let Some(c) = meta_content(flat, &[name]) {
+            if let Some(d) = yuqing_text::dates::parse_datetime(c, opts.tz, opts.now) {
+                return Some(d);
+            }
+        }
+    }
+    // 2. <time datetime> and itemprop="datePublished" outside furniture.
+    for node in flat.nodes.iter().filter(|n| !n.noise) {
+        let Some(el) = node.el else { continue };
+        let machine = if node.tag == "time" {
+            el.attr("datetime")
+        } else if el.attr("itemprop").is_some_and(|p| p.eq_ignore_ascii_case("datePublished")) {
+            el.attr("content").or_else(|| el.attr("datetime"))
+        } else {
+            None
+        };
+        if let Some(d) = machine.and_then(|m| yuqing_text::dates::parse_datetime(m, opts.tz, opts.now)) {
+            return Some(d);
+        }
+    }
+    // 3. Text after the headline and before the first real paragraph: the info line.
+    let start = heading.map(|h| flat.nodes[h].end).or(container).unwrap_or(0);
+    let mut window = String::new();
+    let mut i = start;
+    while i < flat.nodes.len() && window.chars().count() < 600 {
+        let node = &flat.nodes[i];
+        if node.noise {
+            i = node.end;
+            continue;
+        }
+        if node.kind == Kind::Text {
+            let (chars, punct) = char_stats(node.text);
+            if punct >= 2 && chars >= 30 && !DATE_LABEL.is_match(node.text) {
+                break; // the body has started
+            }
+            window.push_str(node.text);
+            window.push(' ');
+        } else if is_block(node.tag) {
+            window.push('\n');
+        }
+        i += 1;
+    }
+    if let Some(d) = window.lines().find_map(|l| first_date(l, opts)) {
+        return Some(d);
+    }
+    // 4. Elements whose class/id say time/date/info/source, then labelled text,
+    //    anywhere outside furniture, in page order.
+    let mut i = 0;
+    while i < flat.nodes.len() {
+        let node = &flat.nodes[i];
+        if node.noise {
+            i = node.end;
+            continue;
+        }
+        if is_info_element(node.el) {
+            if let Some(d) = first_date(&subtree_text(flat, i, true), opts) {
+                return Some(d);
+            }
+            i = node.end;
+            continue;
+        }
+        i += 1;
+    }
+    for node in flat.nodes.iter().filter(|n| n.kind == Kind::Text && !n.noise) {
+        if let Some(m) = DATE_LABEL.find(node.text) {
+            if let Some(d) = first_date(&node.text[m.start()..], opts) {
+                return Some(d);
+            }
+        }
+    }
+    None
+}

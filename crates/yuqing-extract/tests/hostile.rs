@@ -1,0 +1,98 @@
+//! Hostile and broken input: extraction must return, quickly, without panicking.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use yuqing_extract::{extract, links::find_article_links, ExtractError, ExtractOptions};
+
+fn opts() -> ExtractOptions {
+    ExtractOptions { tz: chrono_tz::Asia::Shanghai, now: Utc::now(), url: None }
+}
+
+/// Debug builds are slow; this bound catches quadratic blow-ups, not constant factors.
+const LIMIT: Duration = Duration::from_secs(30);
+
+#[test]
+fn empty_input_is_an_error() {
+    assert!(matches!(extract(b"", None, &opts()), Err(ExtractError::Empty)));
+    assert!(matches!(extract(b"  \n\t ", None, &opts()), Err(ExtractError::Empty)));
+}
+
+/// html5ever scans its open-element stack on every block start tag: 100,000 nested
+/// divs took about a minute before the depth guard.
+#[test]
+fn hundred_thousand_nested_divs() {
+    let n = 100_000;
+    let mut page = String::from("<html><head><title>深层嵌套</title></head><body>");
+    page.push_str(&"<div>".repeat(n));
+    page.push_str("<p>县财政局发布通知，请各单位认真落实。这是埋在深处的正文内容。</p>");
+    page.push_str(&"</div>".repeat(n));
+    page.push_str("</body></html>");
+    let t = Instant::now();
+    let a = extract(page.as_bytes(), None, &opts());
+    assert!(t.elapsed() < LIMIT, "took {:?}", t.elapsed());
+    assert!(a.is_ok());
+    let t = Instant::now();
+    let links = find_article_links(
+        &page,
+        &url::Url::parse("https://example.cn/").unwrap_or_else(|e| panic!("{e}")),
+        None,
+        None,
+    );
+    assert!(links.is_ok());
+    assert!(t.elapsed() < LIMIT, "links took {:?}", t.elapsed());
+}
+
+#[test]
+fn unclosed_nested_inline_and_table_soup() {
+    let page = "<b><i><a href=x><table><p>".repeat(20_000);
+    let t = Instant::now();
+    assert!(extract(page.as_bytes(), None, &opts()).is_ok());
+    assert!(t.elapsed() < LIMIT, "took {:?}", t.elapsed());
+}
+
+#[test]
+fn twenty_megabyte_page() {
+    let para = "<p>县财政局关于发放耕地地力保护补贴的通知，请各乡镇财政所认真落实。</p>\n";
+    let mut page = String::from("<html><head><title>大页面</title></head><body><div class=\"content\">");
+    while page.len() < 20 * 1024 * 1024 {
+        page.push_str(para);
+    }
+    page.push_str("</div></body></html>");
+    let t = Instant::now();
+    let a = extract(page.as_bytes(), None, &opts());
+    assert!(t.elapsed() < LIMIT * 2, "took {:?}", t.elapsed());
+    let a = a.unwrap_or_else(|e| panic!("{e}"));
+    assert!(a.content.len() <= 8 * 1024 * 1024);
+    assert!(a.content.contains("耕地地力保护补贴"));
+}
+
+#[test]
+fn one_megabyte_attribute() {
+    let page = format!(
+        "<html><head><title>长属性</title></head><body><div data-x=\"{}\"><p>正文，有内容。</p></div><a href=\"/{}\">x</a></body></html>",
+        "a>\"'<".repeat(200_000),
+        "b".repeat(1_000_000)
+    );
+    let t = Instant::now();
+    assert!(extract(page.as_bytes(), None, &opts()).is_ok());
+    assert!(t.elapsed() < LIMIT, "took {:?}", t.elapsed());
+}
+
+#[test]
+fn truncated_pages() {
+    let full = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/extract/central_news.html"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Cut at every 97th byte, including inside UTF-8 sequences and tags.
+    for cut in (1..full.len()).step_by(97) {
+        let _ = extract(&full[..cut], None, &opts());
+    }
+    let a = extract(&full[..full.len() * 2 / 3], None, &opts()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(a.content.contains("新华社南昌"));
+}
+
+#[test]
+fn binary_garbage() {
+    let bytes: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let _ = extract(&bytes, None, &opts());
+}
