@@ -102,6 +102,10 @@ fn collect_search_and_serve_end_to_end() {
     assert!(out.contains("items new: 2"), "{out}");
     assert!(out.contains("duplicate: 1"), "{out}");
     assert!(out.contains("坏订阅源"), "the bad feed's error is reported: {out}");
+    // Hostile pages are errors of their source's pass, and the pass goes on.
+    for needle in ["robots.txt", "larger than the limit", "timed out", "too many redirects", "refused to connect to ::1"] {
+        assert!(out.contains(needle), "missing `{needle}` in: {out}");
+    }
 
     // robots.txt forbids /private/: never fetched. The UA is honest.
     assert_eq!(site.log.count("/private/secret.html"), 0);
