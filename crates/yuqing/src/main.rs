@@ -1,6 +1,7 @@
 //! `yuqing`: the command line (INTERFACES.md). Each command is a thin shell over the
 //! library crates; `serve` wires the collector, the pipeline and the web app together.
 
+mod bench;
 mod pipeline;
 
 use anyhow::{bail, Context, Result};
@@ -80,6 +81,16 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Developer benchmark: push saved pages (.html or .html.gz) through the whole
+    /// pipeline (decode, extract, judge, store, index) into DATA, and report pages/s.
+    #[command(hide = true)]
+    BenchIngest {
+        /// Watch rule that decides relevance (default: everything with a common word is relevant).
+        #[arg(long, default_value = "的 OR 是 OR the OR a")]
+        rule: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -184,9 +195,8 @@ fn load_config(cli: &Cli) -> Result<(Config, String)> {
 }
 
 async fn open_store(cli: &Cli) -> Result<Arc<Store>> {
-    let store = Store::open(&cli.data)
-        .await
-        .with_context(|| format!("cannot open the store in {}", cli.data.display()))?;
+    let store =
+        Store::open(&cli.data).await.with_context(|| format!("cannot open the store in {}", cli.data.display()))?;
     Ok(Arc::new(store))
 }
 
@@ -248,6 +258,19 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
+        Command::BenchIngest { rule, files } => {
+            let (mut config, _) = load_config(&cli)?;
+            config.rules = vec![yuqing_core::config::RuleConfig {
+                name: "bench".into(),
+                query: rule.clone(),
+                category: None,
+                enabled: true,
+            }];
+            let store = open_store(&cli).await?;
+            let code = bench::ingest(&config, store.clone(), files).await;
+            store.close().await;
+            code
+        }
         Command::Serve { listen, no_collect, no_web } => {
             let (config, origin) = load_config(&cli)?;
             serve(&cli, config, &origin, listen.clone(), *no_collect, *no_web).await
@@ -265,7 +288,8 @@ fn check_config(cli: &Cli) -> Result<ExitCode> {
     };
     let (text, origin) = match &path {
         Some(p) => (
-            std::fs::read_to_string(p).with_context(|| format!("cannot read the configuration file {}", p.display()))?,
+            std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read the configuration file {}", p.display()))?,
             p.display().to_string(),
         ),
         None => (yuqing_core::config::BUILTIN_TOML.to_string(), "(built-in default)".to_string()),
@@ -593,9 +617,9 @@ async fn serve(
         shutdown.await;
     } else {
         let addr = listen.unwrap_or_else(|| config.web.listen.clone());
-        let listener = tokio::net::TcpListener::bind(&addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr} (is another program using it? choose one with --listen)"))?;
+        let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| {
+            format!("cannot listen on {addr} (is another program using it? choose one with --listen)")
+        })?;
         let local = listener.local_addr().map(|a| a.to_string()).unwrap_or(addr);
         println!("yuqing serving on http://{local}/ (data: {}, config: {origin})", cli.data.display());
         let _ = std::io::stdout().flush();

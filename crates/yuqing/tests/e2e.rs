@@ -103,7 +103,9 @@ fn collect_search_and_serve_end_to_end() {
     assert!(out.contains("duplicate: 1"), "{out}");
     assert!(out.contains("坏订阅源"), "the bad feed's error is reported: {out}");
     // Hostile pages are errors of their source's pass, and the pass goes on.
-    for needle in ["robots.txt", "larger than the limit", "timed out", "too many redirects", "refused to connect to ::1"] {
+    for needle in
+        ["robots.txt", "larger than the limit", "timed out", "too many redirects", "refused to connect to ::1"]
+    {
         assert!(out.contains(needle), "missing `{needle}` in: {out}");
     }
 
@@ -120,7 +122,9 @@ fn collect_search_and_serve_end_to_end() {
     assert_eq!(a1["source"], "上犹新闻网");
     assert_eq!(a1["tier"], "local");
     assert_eq!(a1["categories"], serde_json::json!(["livelihood"]));
-    assert!(a1["url"].as_str().is_some_and(|u| u.ends_with("/news/a1.html?utm_source=rss&utm_medium=feed") || u.ends_with("/news/a1.html")));
+    assert!(a1["url"]
+        .as_str()
+        .is_some_and(|u| u.ends_with("/news/a1.html?utm_source=rss&utm_medium=feed") || u.ends_with("/news/a1.html")));
     assert!(a1["duplicate_of"].is_null());
     let a2 = by_title(site::A2_TITLE);
     assert_eq!(a2["published_at"], "2026-11-22T09:30:00+08:00");
@@ -196,7 +200,11 @@ fn collect_search_and_serve_end_to_end() {
     assert_eq!(r.status(), 200);
     let r = http.get(format!("http://{addr}/api/v1/items")).send().expect("items");
     assert_eq!(r.status(), 401);
-    let r = http.get(format!("http://{addr}/api/v1/items?q=上犹&tone=&limit=10")).bearer_auth(&token).send().expect("items");
+    let r = http
+        .get(format!("http://{addr}/api/v1/items?q=上犹&tone=&limit=10"))
+        .bearer_auth(&token)
+        .send()
+        .expect("items");
     assert_eq!(r.status(), 200);
     let body: Value = r.json().expect("json");
     assert_eq!(body["total"], 3, "{body}");

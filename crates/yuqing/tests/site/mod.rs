@@ -13,8 +13,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// Each request's path and User-Agent.
+type Requests = Vec<(String, Option<String>)>;
+
 #[derive(Clone, Default)]
-pub struct Log(pub Arc<Mutex<Vec<(String, Option<String>)>>>);
+pub struct Log(pub Arc<Mutex<Requests>>);
 
 impl Log {
     pub fn paths(&self) -> Vec<String> {
@@ -72,7 +75,10 @@ fn article(title: &str, site: &str, time: &str, body: &[&str]) -> String {
 }
 
 fn gbk_article(title: &str, site: &str, time: &str, body: &[&str]) -> Vec<u8> {
-    gbk(&article(title, site, time, body).replace(r#"<meta charset="utf-8">"#, r#"<meta http-equiv="Content-Type" content="text/html; charset=gb2312">"#))
+    gbk(&article(title, site, time, body).replace(
+        r#"<meta charset="utf-8">"#,
+        r#"<meta http-equiv="Content-Type" content="text/html; charset=gb2312">"#,
+    ))
 }
 
 pub const A1_TITLE: &str = "上犹县财政局发放2026年惠农补贴";
@@ -183,7 +189,12 @@ async fn handle(State(log): State<Log>, Path(path): Path<String>, headers: Heade
         "/gbk/202611/t20261121_1000.html" => ok("text/html", repost()),
         "/gbk/202611/t20261121_0999.html" => ok(
             "text/html",
-            gbk(&article("县里召开会议研究部署冬季森林防火工作", "赣南资讯网", "2026-11-21", &["会议要求各地加强巡查，严防森林火灾发生。"; 3])),
+            gbk(&article(
+                "县里召开会议研究部署冬季森林防火工作",
+                "赣南资讯网",
+                "2026-11-21",
+                &["会议要求各地加强巡查，严防森林火灾发生。"; 3],
+            )),
         ),
         "/hostile/list.html" => html(hostile_list().into_bytes()),
         "/hostile/huge-page-over-the-cap.html" => html(vec![b'a'; 3 * 1024 * 1024]),

@@ -1,0 +1,76 @@
+//! The JSON API under `/api/v1` and its OpenAPI document.
+//!
+//! [`ROUTES`] is the one list of API routes: the router is built from it and a test
+//! checks that the OpenAPI document describes exactly these, so the two cannot drift.
+
+use crate::{items, sources, AppState};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, MethodRouter};
+use axum::Router;
+
+/// The OpenAPI 3.1 document, written by hand.
+pub(crate) const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Every `/api/v1` route: (method, path).
+pub(crate) const ROUTES: &[(&str, &str)] =
+    &[("get", "/api/v1/items"), ("get", "/api/v1/items/{id}"), ("get", "/api/v1/sources")];
+
+fn handler(path: &str) -> Option<MethodRouter<AppState>> {
+    Some(match path {
+        "/api/v1/items" => get(items::api_list),
+        "/api/v1/items/{id}" => get(items::api_get),
+        "/api/v1/sources" => get(sources::api_list),
+        _ => return None,
+    })
+}
+
+pub(crate) fn routes() -> Router<AppState> {
+    let mut router = Router::new().route("/api/openapi.json", get(openapi));
+    for (_, path) in ROUTES {
+        match handler(path) {
+            Some(h) => router = router.route(path, h),
+            // A route listed without a handler is caught by the tests, never served.
+            None => tracing::error!(path, "an API route has no handler"),
+        }
+    }
+    router
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_has_a_handler() {
+        for (_, path) in ROUTES {
+            assert!(handler(path).is_some(), "{path} has no handler");
+        }
+    }
+
+    #[test]
+    fn openapi_describes_exactly_the_routes() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        let paths = doc["paths"].as_object().unwrap();
+        let mut documented: Vec<(String, String)> = paths
+            .iter()
+            .filter(|(p, _)| p.starts_with("/api/v1/") || *p == "/api/v1")
+            .flat_map(|(p, ops)| {
+                ops.as_object()
+                    .unwrap()
+                    .keys()
+                    .filter(|m| ["get", "post", "put", "patch", "delete"].contains(&m.as_str()))
+                    .map(move |m| (m.clone(), p.clone()))
+            })
+            .collect();
+        documented.sort();
+        let mut routed: Vec<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+        routed.sort();
+        assert_eq!(documented, routed);
+    }
+}

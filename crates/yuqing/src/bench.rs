@@ -1,0 +1,91 @@
+//! `yuqing bench-ingest`: the pipeline's own throughput, without the network. Pages are
+//! read into memory first; the clock covers decoding, extraction, judgement, the
+//! database transaction and indexing, one page after another on one task.
+
+use crate::pipeline::Pipeline;
+use anyhow::{Context, Result};
+use chrono::Utc;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+use yuqing_collect::{canonical_url, Accepted, CollectedPage};
+use yuqing_core::config::{Config, SourceConfig};
+use yuqing_core::{SourceKind, Tier};
+use yuqing_store::Store;
+
+pub async fn ingest(config: &Config, store: Arc<Store>, files: &[PathBuf]) -> Result<ExitCode> {
+    let mut pages = Vec::with_capacity(files.len());
+    for f in files {
+        let raw = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let body = if f.extension().is_some_and(|e| e == "gz") {
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(&raw[..])
+                .read_to_end(&mut out)
+                .with_context(|| format!("{} is not valid gzip", f.display()))?;
+            out
+        } else {
+            raw
+        };
+        pages.push((f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), body));
+    }
+    let bytes: usize = pages.iter().map(|p| p.1.len()).sum();
+    let source = SourceConfig {
+        name: "bench".into(),
+        kind: SourceKind::Page,
+        url: url::Url::parse("http://bench.invalid/")?,
+        tier: Tier::Other,
+        interval: std::time::Duration::from_secs(3600),
+        weight: 0.5,
+        enabled: true,
+        selector: None,
+        pattern: None,
+        max_articles: None,
+    };
+    let mut config = config.clone();
+    config.sources = vec![source];
+    store.sync_sources(&config.sources).await?;
+    let pipeline = Pipeline::new(store.clone(), &config, Arc::new(yuqing_web::Metrics::default()))?;
+    let run = Utc::now().timestamp_millis();
+    let started = Instant::now();
+    let (mut new, mut dup, mut irrelevant, mut errors) = (0, 0, 0, 0);
+    for (i, (name, body)) in pages.into_iter().enumerate() {
+        let url = url::Url::parse(&format!("http://bench.invalid/{run}/{i}/{name}"))?;
+        let opts = yuqing_extract::ExtractOptions { tz: config.org.timezone, now: Utc::now(), url: Some(url.clone()) };
+        let article = match yuqing_extract::extract(&body, None, &opts) {
+            Ok(a) => a,
+            Err(_) => {
+                errors += 1;
+                continue;
+            }
+        };
+        let page = CollectedPage {
+            source: "bench".into(),
+            canonical_url: canonical_url(&url),
+            url: url.clone(),
+            final_url: url,
+            fetched_at: Utc::now(),
+            content_type: Some("text/html".into()),
+            raw: body,
+            article,
+            feed_title: None,
+            feed_published: None,
+        };
+        match pipeline.ingest_page(page).await {
+            Ok(Accepted::New) => new += 1,
+            Ok(Accepted::Duplicate) => dup += 1,
+            Ok(Accepted::Irrelevant) => irrelevant += 1,
+            Err(_) => errors += 1,
+        }
+    }
+    store.flush().await?;
+    let secs = started.elapsed().as_secs_f64();
+    let n = new + dup + irrelevant + errors;
+    println!(
+        "pages: {n} ({:.1} MB), new: {new}, duplicate: {dup}, irrelevant: {irrelevant}, errors: {errors}; {secs:.2} s, {:.1} pages/s",
+        bytes as f64 / 1e6,
+        n as f64 / secs.max(1e-9)
+    );
+    Ok(ExitCode::SUCCESS)
+}
