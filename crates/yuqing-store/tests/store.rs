@@ -1,0 +1,260 @@
+//! The store's promises: idempotent ingest, near-duplicates linked to the first-seen
+//! item, search that agrees with the filters, an index that catches up after a crash,
+//! and logins that keep no secret in the clear.
+
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use yuqing_core::{Category, Level, Role, Tier, Tone};
+use yuqing_store::{IngestOutcome, ItemFilter, ItemQuery, NewItem, RawPage, Store};
+
+const BODY_A: &str = "11月21日，上犹县财政局通过惠民惠农财政补贴资金一卡通系统，向全县农户发放2026年耕地地力保护补贴，\
+共涉及农户三万余户，发放资金四千余万元。据了解，今年的补贴资金在10月底前已全部下达到各乡镇财政所，经过村级公示、\
+乡镇审核、县级复核等环节后统一发放，确保资金安全、精准到户。";
+const BODY_B: &str = "近日，有网民在留言板反映，上犹县某乡镇部分群众的一卡通补贴迟迟未到账。上犹县财政局高度重视，\
+第一时间组织人员核实情况。经核查，该乡镇部分农户因银行账户信息变更未及时更新，导致补贴发放失败。";
+
+fn t(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).expect("time")
+}
+
+fn item(url: &str, title: &str, body: &str, published: &str, tone: Tone, tier: Tier) -> NewItem {
+    NewItem {
+        source: "测试源".into(),
+        tier,
+        url: url.into(),
+        canonical_url: url.into(),
+        title: title.into(),
+        published_at: Some(t(published)),
+        fetched_at: Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).single().expect("time"),
+        content: body.into(),
+        encoding: "utf-8".into(),
+        tone,
+        tone_score: if tone == Tone::Negative { -0.5 } else { 0.0 },
+        categories: vec![Category::Livelihood],
+        matched_rules: vec!["上犹财政".into()],
+        level: Level::Ordinary,
+        level_reason: "无风险因素".into(),
+        simhash: yuqing_text::simhash::simhash(body),
+        raw: Some(RawPage { content_type: Some("text/html".into()), body: format!("<p>{body}</p>").into_bytes() }),
+    }
+}
+
+async fn open(dir: &std::path::Path) -> Store {
+    Store::open(dir).await.expect("open store")
+}
+
+#[tokio::test]
+async fn ingest_is_idempotent_and_links_reposts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path()).await;
+    let a =
+        item("https://a.example/1", "上犹发放补贴", BODY_A, "2026-11-21T14:05:00+08:00", Tone::Neutral, Tier::Local);
+    let IngestOutcome::New { id: a_id } = store.ingest(a.clone()).await.expect("ingest") else { panic!("new") };
+    assert_eq!(store.ingest(a).await.expect("again"), IngestOutcome::Known { id: a_id });
+
+    // A repost: another URL, a new lead, the same story.
+    let repost_body = format!("（本网讯）{BODY_A}");
+    let r = item(
+        "https://b.example/9",
+        "转载：上犹补贴发放",
+        &repost_body,
+        "2026-11-21T16:00:00+08:00",
+        Tone::Neutral,
+        Tier::Portal,
+    );
+    let IngestOutcome::Duplicate { id: r_id, of } = store.ingest(r).await.expect("ingest") else { panic!("duplicate") };
+    assert_eq!(of, a_id);
+    // A repost of the repost still points at the first-seen item.
+    let r2 = item(
+        "https://c.example/3",
+        "再转载",
+        &format!("{repost_body}。"),
+        "2026-11-22T08:00:00+08:00",
+        Tone::Neutral,
+        Tier::Other,
+    );
+    assert!(matches!(store.ingest(r2).await.expect("ingest"), IngestOutcome::Duplicate { of, .. } if of == a_id));
+
+    let b = item(
+        "https://a.example/2",
+        "上犹回应一卡通留言",
+        BODY_B,
+        "2026-11-22T09:30:00+08:00",
+        Tone::Negative,
+        Tier::Local,
+    );
+    assert!(matches!(store.ingest(b).await.expect("ingest"), IngestOutcome::New { .. }));
+
+    let detail = store.item(a_id).await.expect("item").expect("exists");
+    assert_eq!(detail.duplicates.len(), 2);
+    assert!(detail.duplicates.iter().any(|d| d.id == r_id));
+    let dup = store.item(r_id).await.expect("item").expect("exists");
+    assert_eq!(dup.item.duplicate_of, Some(a_id));
+    assert!(dup.duplicates.iter().any(|d| d.id == a_id), "a duplicate lists its first-seen item");
+
+    let raw = store.raw_page(a_id).await.expect("raw").expect("kept");
+    assert!(String::from_utf8_lossy(&raw.body).contains("上犹县财政局"));
+    assert_eq!(store.counts().await.expect("counts").items, 4);
+}
+
+#[tokio::test]
+async fn stream_and_search_filter_and_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path()).await;
+    store
+        .ingest(item(
+            "https://a.example/1",
+            "上犹发放补贴",
+            BODY_A,
+            "2026-11-21T14:05:00+08:00",
+            Tone::Neutral,
+            Tier::Local,
+        ))
+        .await
+        .expect("ingest");
+    store
+        .ingest(item(
+            "https://a.example/2",
+            "上犹回应一卡通留言",
+            BODY_B,
+            "2026-11-22T09:30:00+08:00",
+            Tone::Negative,
+            Tier::HomeCity,
+        ))
+        .await
+        .expect("ingest");
+    store.flush().await.expect("flush");
+
+    let all = store.items(&ItemQuery { limit: 10, ..Default::default() }).await.expect("items");
+    assert_eq!(all.total, 2);
+    assert_eq!(all.items[0].title, "上犹回应一卡通留言", "newest first");
+
+    let q = |text: &str, filter: ItemFilter| ItemQuery { q: Some(text.into()), filter, limit: 10, offset: 0 };
+    let hits = store.items(&q("一卡通", ItemFilter::default())).await.expect("search");
+    assert_eq!(hits.total, 2, "both texts mention 一卡通");
+    let hits = store.items(&q("留言板", ItemFilter::default())).await.expect("search");
+    assert_eq!(hits.items.iter().map(|i| i.title.as_str()).collect::<Vec<_>>(), ["上犹回应一卡通留言"]);
+    let neg = ItemFilter { tone: Some(Tone::Negative), ..Default::default() };
+    assert_eq!(store.items(&q("上犹", neg.clone())).await.expect("search").total, 1);
+    assert_eq!(store.items(&ItemQuery { filter: neg, limit: 10, ..Default::default() }).await.expect("list").total, 1);
+    let local = ItemFilter { tier: Some(Tier::Local), ..Default::default() };
+    assert_eq!(store.items(&q("补贴", local)).await.expect("search").items[0].title, "上犹发放补贴");
+    let since = ItemFilter {
+        since: Some(Utc.with_ymd_and_hms(2026, 11, 22, 0, 0, 0).single().expect("t")),
+        ..Default::default()
+    };
+    assert_eq!(store.items(&q("上犹", since.clone())).await.expect("search").total, 1);
+    assert_eq!(
+        store.items(&ItemQuery { filter: since, limit: 10, ..Default::default() }).await.expect("list").total,
+        1
+    );
+    let cat = ItemFilter { category: Some(Category::Livelihood), ..Default::default() };
+    assert_eq!(store.items(&q("上犹", cat)).await.expect("search").total, 2);
+    let other = ItemFilter { category: Some(Category::Rumour), ..Default::default() };
+    assert_eq!(store.items(&q("上犹", other)).await.expect("search").total, 0);
+    // Paging.
+    let page2 = store
+        .items(&ItemQuery { q: Some("上犹".into()), limit: 1, offset: 1, ..Default::default() })
+        .await
+        .expect("page");
+    assert_eq!((page2.total, page2.items.len()), (2, 1));
+    assert_eq!(page2.items[0].title, "上犹发放补贴");
+}
+
+#[tokio::test]
+async fn index_catches_up_after_a_crash_and_rebuilds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = open(dir.path()).await;
+        store
+            .ingest(item(
+                "https://a.example/1",
+                "上犹发放补贴",
+                BODY_A,
+                "2026-11-21T14:05:00+08:00",
+                Tone::Neutral,
+                Tier::Local,
+            ))
+            .await
+            .expect("ingest");
+        // No flush: as if the process died before the index commit.
+        store.pool().close().await;
+    }
+    let store = open(dir.path()).await;
+    assert_eq!(
+        store.items(&ItemQuery { q: Some("补贴".into()), limit: 10, ..Default::default() }).await.expect("s").total,
+        1
+    );
+    store.close().await;
+
+    // The index folder lost entirely: rebuilt from the store on open.
+    std::fs::remove_dir_all(dir.path().join("index")).expect("rm index");
+    let store = open(dir.path()).await;
+    assert_eq!(
+        store.items(&ItemQuery { q: Some("补贴".into()), limit: 10, ..Default::default() }).await.expect("s").total,
+        1
+    );
+    let n = store.reindex(|_, _| {}).await.expect("reindex");
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn sources_health_and_validators() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path()).await;
+    let cfg = yuqing_core::config::Config::parse(
+        "[[sources]]\nname='s1'\nkind='feed'\nurl='https://a.example/rss'\ntier='local'\n",
+        "t",
+        &|_| Ok(()),
+    )
+    .expect("config");
+    store.sync_sources(&cfg.sources).await.expect("sync");
+    let at = Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).single().expect("t");
+    store.record_health("s1", at, Err("timed out".into())).await.expect("health");
+    store.record_health("s1", at, Err("timed out again".into())).await.expect("health");
+    let s = &store.sources().await.expect("sources")[0];
+    assert_eq!((s.failures_in_row, s.last_error.as_deref()), (2, Some("timed out again")));
+    store.record_health("s1", at, Ok(())).await.expect("health");
+    let s = &store.sources().await.expect("sources")[0];
+    assert_eq!(s.failures_in_row, 0);
+    assert!(s.last_success_at.is_some());
+    assert_eq!(store.last_polled("s1").await.expect("polled"), Some(at));
+
+    store.save_validators("https://a.example/rss", Some("\"v1\""), None).await.expect("save");
+    assert_eq!(store.validators("https://a.example/rss").await.expect("get"), Some((Some("\"v1\"".into()), None)));
+
+    assert!(!store.is_known("https://x.example/p", "fp1").await.expect("known"));
+    store.mark_seen("fp1", at).await.expect("seen");
+    assert!(store.is_known("https://x.example/p", "fp1").await.expect("known"));
+}
+
+#[tokio::test]
+async fn users_sessions_and_tokens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path()).await;
+    let pw = store.ensure_admin().await.expect("admin").expect("first run creates admin");
+    assert!(store.ensure_admin().await.expect("admin").is_none(), "only once");
+    assert!(store.verify_password("admin", &pw).await.expect("verify").is_some_and(|u| u.role == Role::Admin));
+    assert!(store.verify_password("admin", "wrong-password").await.expect("verify").is_none());
+    assert!(store.verify_password("nobody", &pw).await.expect("verify").is_none());
+    assert!(store.upsert_user("x", Role::Member, "short").await.is_err(), "passwords have at least 8 characters");
+
+    let u = store.upsert_user("王科员", Role::Office, "a-long-password").await.expect("user");
+    let token = store.create_token("王科员").await.expect("token");
+    assert_eq!(store.user_by_token(&token).await.expect("lookup"), Some(u.clone()));
+    assert_eq!(store.user_by_token("yq_forged").await.expect("lookup"), None);
+    assert!(store.create_token("nobody").await.is_err());
+
+    let (cookie, csrf) = store.create_session(u.id, std::time::Duration::from_secs(60)).await.expect("session");
+    let (who, csrf2) = store.session(&cookie).await.expect("session").expect("live");
+    assert_eq!((who, csrf2), (u, csrf));
+    store.delete_session(&cookie).await.expect("logout");
+    assert!(store.session(&cookie).await.expect("session").is_none());
+
+    // Nothing secret is stored in the clear.
+    let dump: Vec<String> =
+        sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_all(store.pool()).await.expect("q");
+    assert!(!dump.contains(&token));
+    let hashes: Vec<String> =
+        sqlx::query_scalar("SELECT password_hash FROM users").fetch_all(store.pool()).await.expect("q");
+    assert!(hashes.iter().all(|h| h.starts_with("$argon2")));
+}
