@@ -624,7 +624,9 @@ impl Store {
     pub async fn sources(&self) -> Result<Vec<SourceHealth>> {
         let rows = sqlx::query(
             "SELECT s.*, (SELECT COUNT(*) FROM items i WHERE i.source = s.name) AS items
-             FROM sources s WHERE in_config = 1 ORDER BY s.tier, s.name",
+             FROM sources s WHERE in_config = 1
+             ORDER BY CASE s.tier WHEN 'local' THEN 1 WHEN 'home-city' THEN 2 WHEN 'home-province' THEN 3
+               WHEN 'central' THEN 4 WHEN 'portal' THEN 5 WHEN 'provincial' THEN 6 WHEN 'other' THEN 7 ELSE 8 END, s.name",
         )
         .fetch_all(&self.pool)
         .await?;

@@ -70,8 +70,7 @@ enum Command {
         json: bool,
         #[command(flatten)]
         filter: FilterArgs,
-        /// The query (words are all required; OR, -word and "phrases" work too).
-        #[arg(required = true)]
+        /// The query (words are all required; OR, -word and "phrases" work too); none lists all.
         query: Vec<String>,
     },
     /// Validate the configuration and print every problem at once.
@@ -147,6 +146,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
