@@ -49,7 +49,9 @@ struct Fields {
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
-    writer: tokio::sync::Mutex<IndexWriter>,
+    /// Taken on the first write: commands that only read (search, user and token
+    /// commands) can then run beside a `yuqing serve` that holds tantivy's writer lock.
+    writer: tokio::sync::Mutex<Option<IndexWriter>>,
     fields: Fields,
 }
 
@@ -145,9 +147,30 @@ impl SearchIndex {
             }
         };
         index.tokenizers().register(TOKENIZER, TextAnalyzer::builder(JiebaTokenizer).filter(LowerCaser).build());
-        let writer = index.writer_with_num_threads(1, WRITER_HEAP).map_err(ix)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(ix)?;
-        Ok((SearchIndex { index, reader, writer: tokio::sync::Mutex::new(writer), fields }, created))
+        Ok((SearchIndex { index, reader, writer: tokio::sync::Mutex::new(None), fields }, created))
+    }
+
+    /// Takes the writer now, so that a command learns at once whether another process has it.
+    pub async fn claim_writer(&self) -> Result<(), StoreError> {
+        self.writer().await.map(|_| ())
+    }
+
+    /// The writer, taken on first use.
+    async fn writer(&self) -> Result<tokio::sync::MutexGuard<'_, Option<IndexWriter>>, StoreError> {
+        let mut w = self.writer.lock().await;
+        if w.is_none() {
+            let writer = self.index.writer_with_num_threads(1, WRITER_HEAP).map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => StoreError::Busy(
+                    "the search index is being written by another yuqing process using this data folder \
+                     (a running `yuqing serve`?); stop it or use --no-collect there"
+                        .into(),
+                ),
+                e => ix(e),
+            })?;
+            *w = Some(writer);
+        }
+        Ok(w)
     }
 
     /// The id of the last item whose index commit succeeded (0 when none).
@@ -161,7 +184,8 @@ impl SearchIndex {
 
     /// Adds (or replaces) documents; not visible until `commit`.
     pub async fn add(&self, docs: &[IndexDoc<'_>]) -> Result<(), StoreError> {
-        let w = self.writer.lock().await;
+        let guard = self.writer().await?;
+        let Some(w) = guard.as_ref() else { return Err(ix("no index writer")) };
         for d in docs {
             let f = &self.fields;
             w.delete_term(Term::from_field_i64(f.id, d.id));
@@ -184,22 +208,24 @@ impl SearchIndex {
 
     /// Commits what was added, recording `max_id` as the last item indexed.
     pub async fn commit(&self, max_id: i64) -> Result<(), StoreError> {
-        let mut w = self.writer.lock().await;
+        let mut guard = self.writer().await?;
+        let Some(w) = guard.as_mut() else { return Err(ix("no index writer")) };
         let mut prepared = w.prepare_commit().map_err(ix)?;
         prepared.set_payload(&max_id.to_string());
         prepared.commit().map_err(ix)?;
-        drop(w);
+        drop(guard);
         self.reader.reload().map_err(ix)
     }
 
     /// Removes everything (before a rebuild).
     pub async fn clear(&self) -> Result<(), StoreError> {
-        let mut w = self.writer.lock().await;
+        let mut guard = self.writer().await?;
+        let Some(w) = guard.as_mut() else { return Err(ix("no index writer")) };
         w.delete_all_documents().map_err(ix)?;
         let mut prepared = w.prepare_commit().map_err(ix)?;
         prepared.set_payload("0");
         prepared.commit().map_err(ix)?;
-        drop(w);
+        drop(guard);
         self.reader.reload().map_err(ix)
     }
 

@@ -41,6 +41,8 @@ pub enum StoreError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    Busy(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -266,7 +268,11 @@ impl Store {
             pending_max_id: AtomicU64::new(0),
             data_dir: data_dir.to_path_buf(),
         };
-        store.catch_up_index(created).await?;
+        match store.catch_up_index(created).await {
+            // Another process (a running `serve`) owns the index and will catch it up.
+            Err(StoreError::Busy(why)) => tracing::debug!(%why, "index catch-up left to the process that writes it"),
+            other => other?,
+        }
         Ok(store)
     }
 
@@ -363,6 +369,12 @@ impl Store {
         let _w = self.write_lock.lock().await;
         self.index.clear().await?;
         self.index_range(0, progress).await
+    }
+
+    /// Claims the right to write items (tantivy's writer lock) before a collection starts:
+    /// one process writes a data folder at a time.
+    pub async fn claim_writer(&self) -> Result<()> {
+        self.index.claim_writer().await
     }
 
     /// Makes everything ingested so far visible to search.

@@ -258,3 +258,31 @@ async fn users_sessions_and_tokens() {
         sqlx::query_scalar("SELECT password_hash FROM users").fetch_all(store.pool()).await.expect("q");
     assert!(hashes.iter().all(|h| h.starts_with("$argon2")));
 }
+
+/// Broke once: a second process (`yuqing token create` beside a running `serve`) could
+/// not even open the store, because opening took tantivy's writer lock.
+#[tokio::test]
+async fn a_second_opener_can_read_while_the_first_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let writer = open(dir.path()).await;
+    writer
+        .ingest(item(
+            "https://a.example/1",
+            "上犹发放补贴",
+            BODY_A,
+            "2026-11-21T14:05:00+08:00",
+            Tone::Neutral,
+            Tier::Local,
+        ))
+        .await
+        .expect("ingest");
+    writer.flush().await.expect("flush");
+    let reader = open(dir.path()).await;
+    assert_eq!(
+        reader.items(&ItemQuery { q: Some("补贴".into()), limit: 10, ..Default::default() }).await.expect("s").total,
+        1
+    );
+    assert!(reader.upsert_user("office1", Role::Office, "a-long-password").await.is_ok());
+    let busy = reader.claim_writer().await.expect_err("one writer at a time");
+    assert!(busy.to_string().contains("another yuqing process"), "{busy}");
+}

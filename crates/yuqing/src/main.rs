@@ -267,6 +267,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 enabled: true,
             }];
             let store = open_store(&cli).await?;
+            store.claim_writer().await?;
             let code = bench::ingest(&config, store.clone(), files).await;
             store.close().await;
             code
@@ -472,6 +473,7 @@ async fn collect_once(config: &Config, store: Arc<Store>, only: Option<&str>) ->
             bail!("there is no source named `{name}` in the configuration");
         }
     }
+    store.claim_writer().await?;
     store.sync_sources(&config.sources).await?;
     let metrics = Arc::new(yuqing_web::Metrics::default());
     let pipeline = Pipeline::new(store.clone(), config, metrics)?;
@@ -574,6 +576,7 @@ async fn serve(
     }
 
     if !no_collect {
+        store.claim_writer().await?;
         let pipeline = Arc::new(Pipeline::new(store.clone(), &config, metrics.clone())?);
         let fetcher = Arc::new(fetcher_for(&config)?);
         let opts = PassOptions {
