@@ -147,7 +147,7 @@ impl SearchIndex {
             }
         };
         index.tokenizers().register(TOKENIZER, TextAnalyzer::builder(JiebaTokenizer).filter(LowerCaser).build());
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(ix)?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into().map_err(ix)?;
         Ok((SearchIndex { index, reader, writer: tokio::sync::Mutex::new(None), fields }, created))
     }
 

@@ -11,8 +11,11 @@
 //! anyway, and a deferred transaction that reads before it writes could otherwise fail
 //! with SQLITE_BUSY when another connection commits in between.
 
+mod cases;
 pub mod index;
 mod users;
+
+pub use cases::{CaseDetail, CaseError, CaseFilter, CaseSummary, StepRecord};
 
 pub use users::User;
 
@@ -188,9 +191,10 @@ pub struct Store {
     /// Largest item id added to the index writer but not yet committed.
     pending_max_id: AtomicU64,
     data_dir: PathBuf,
+    deadlines: std::sync::RwLock<yuqing_cases::DeadlineConfig>,
 }
 
-const ITEM_COLUMNS: &str = "id, url, title, published_at, fetched_at, source, tier, tone, tone_score, \
+pub(crate) const ITEM_COLUMNS: &str = "id, url, title, published_at, fetched_at, source, tier, tone, tone_score, \
      categories, matched_rules, level, level_reason, duplicate_of";
 
 fn to_i64(h: u64) -> i64 {
@@ -217,7 +221,7 @@ pub fn decompress(body: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-fn summary_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ItemSummary> {
+pub(crate) fn summary_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ItemSummary> {
     let tier: String = r.try_get("tier")?;
     let tone: String = r.try_get("tone")?;
     let level: String = r.try_get("level")?;
@@ -267,6 +271,7 @@ impl Store {
             write_lock: tokio::sync::Mutex::new(()),
             pending_max_id: AtomicU64::new(0),
             data_dir: data_dir.to_path_buf(),
+            deadlines: std::sync::RwLock::new(yuqing_cases::DeadlineConfig::default()),
         };
         match store.catch_up_index(created).await {
             // Another process (a running `serve`) owns the index and will catch it up.
@@ -524,6 +529,27 @@ impl Store {
                 .bind(ts(Utc::now()))
                 .execute(&mut *tx)
                 .await?;
+        }
+        // The system reports a major-sensitive item itself, in the same transaction, so
+        // that a crash can never leave such an item without its case. A repost of an
+        // item that already has an open case adds nothing.
+        if item.level == Level::MajorSensitive {
+            let root_has_case = match duplicate_of {
+                Some(root) => {
+                    sqlx::query_scalar::<_, i64>("SELECT id FROM cases WHERE item_id = ? AND state != 'closed'")
+                        .bind(root)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .is_some()
+                }
+                None => false,
+            };
+            if !root_has_case {
+                let note = format!("系统自动报送：{}", item.level_reason);
+                self.report_in_tx(&mut tx, id, &yuqing_cases::Actor::system(), &note, Utc::now())
+                    .await
+                    .map_err(|e| StoreError::Invalid(format!("could not open the case of item {id}: {e}")))?;
+            }
         }
         tx.commit().await?;
         let cat_strings: Vec<String> = cats.iter().map(|c| c.to_string()).collect();

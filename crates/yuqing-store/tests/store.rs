@@ -286,3 +286,106 @@ async fn a_second_opener_can_read_while_the_first_writes() {
     let busy = reader.claim_writer().await.expect_err("one writer at a time");
     assert!(busy.to_string().contains("another yuqing process"), "{busy}");
 }
+
+mod cases {
+    use super::*;
+    use yuqing_cases::{Action, Actor, CaseState, FlowError, Path};
+    use yuqing_store::CaseError;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).single().expect("t")
+    }
+
+    #[tokio::test]
+    async fn report_assess_respond_close_with_an_append_only_log() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(dir.path()).await;
+        let IngestOutcome::New { id } = store
+            .ingest(item(
+                "https://a.example/1",
+                "上犹回应一卡通留言",
+                BODY_B,
+                "2026-11-22T09:30:00+08:00",
+                Tone::Negative,
+                Tier::Local,
+            ))
+            .await
+            .expect("ingest")
+        else {
+            panic!("new")
+        };
+        let m = store.upsert_user("李干部", Role::Member, "a-long-password").await.expect("user");
+        let o = store.upsert_user("王科员", Role::Office, "a-long-password").await.expect("user");
+        let member = Actor::user(m.id, m.name, Role::Member);
+        let office = Actor::user(o.id, o.name, Role::Office);
+        let c = store.report_item(id, &member, "群众反映补贴未到账", now()).await.expect("report");
+        assert_eq!(c.case.view.state, CaseState::Reported);
+        // Reporting the same item again adds to the open case.
+        let again = store.report_item(id, &office, "同一事项", now()).await.expect("report again");
+        assert_eq!((again.case.id, again.steps.len()), (c.case.id, 2));
+
+        let err = store
+            .case_action(c.case.id, &member, &Action::Dismiss { note: "无需处理".into() }, now())
+            .await
+            .expect_err("a member may not dismiss");
+        assert!(matches!(err, CaseError::Flow(FlowError::Forbidden { .. })));
+        let err = store
+            .case_action(c.case.id, &office, &Action::ReportBack { note: "x".into() }, now())
+            .await
+            .expect_err("wrong state");
+        assert!(matches!(err, CaseError::Flow(FlowError::WrongState { .. })));
+
+        let assess =
+            Action::Assess { level: Level::Important, path: Path::Policy, note: "依现行政策答复".into() };
+        let c2 = store.case_action(c.case.id, &office, &assess, now()).await.expect("assess");
+        assert_eq!((c2.case.view.state, c2.case.view.level), (CaseState::Answering, Level::Important));
+        let respond = Action::Respond {
+            channel: "县政府网站留言板".into(),
+            text: "经核实，补贴已补发到位。".into(),
+            url: Some("https://www.example.gov.cn/reply/1".into()),
+            note: String::new(),
+        };
+        store.case_action(c.case.id, &office, &respond, now()).await.expect("respond");
+        let done = store
+            .case_action(c.case.id, &office, &Action::ReportBack { note: "已报县网宣办".into() }, now())
+            .await
+            .expect("report back");
+        assert_eq!(done.case.view.state, CaseState::Closed);
+        assert_eq!(done.steps.len(), 5);
+        assert_eq!(done.steps[3].step.fields["channel"], "县政府网站留言板");
+
+        // Nobody can edit or delete a step, not even with SQL.
+        assert!(sqlx::query("UPDATE case_steps SET note = 'edited'").execute(store.pool()).await.is_err());
+        assert!(sqlx::query("DELETE FROM case_steps").execute(store.pool()).await.is_err());
+
+        // After closing, a new report opens a new case.
+        let fresh = store.report_item(id, &member, "又有新的留言", now()).await.expect("report");
+        assert_ne!(fresh.case.id, c.case.id);
+        let open =
+            store.cases(&yuqing_store::CaseFilter { open: true, ..Default::default() }, now(), 50).await.expect("list");
+        assert_eq!(open.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn major_sensitive_items_open_a_case_by_themselves_and_lateness_shows() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(dir.path()).await;
+        let mut it = item(
+            "https://a.example/9",
+            "上犹补贴被冒领",
+            BODY_B,
+            "2026-11-22T09:30:00+08:00",
+            Tone::Negative,
+            Tier::Local,
+        );
+        it.level = Level::MajorSensitive;
+        store.ingest(it).await.expect("ingest");
+        let later = Utc::now() + chrono::Duration::hours(1);
+        let cases = store.cases(&yuqing_store::CaseFilter::default(), later, 50).await.expect("list");
+        assert_eq!(cases.len(), 1);
+        assert_eq!(cases[0].view.level, Level::MajorSensitive);
+        assert!(cases[0].view.overdue.is_some(), "not assessed within 30 minutes");
+        let detail = store.case(cases[0].id, later).await.expect("case").expect("exists");
+        assert_eq!(detail.steps[0].step.actor, "system");
+    }
+}
