@@ -314,7 +314,14 @@ impl Store {
         if filter.open {
             q.push(" AND c.state != 'closed'");
         }
-        q.push(" ORDER BY c.opened_at DESC LIMIT ").push_bind(limit.clamp(1, 1000) as i64);
+        // Overdue open cases first here too, so that the limit never drops one of them.
+        let now_s = ts(now);
+        q.push(" ORDER BY (c.state != 'closed' AND ((c.assessed_at IS NULL AND c.assess_due < ")
+            .push_bind(now_s.clone())
+            .push(") OR (c.answered_at IS NULL AND c.answer_due < ")
+            .push_bind(now_s)
+            .push("))) DESC, c.opened_at DESC LIMIT ")
+            .push_bind(limit.clamp(1, 1000) as i64);
         let rows = q.build().fetch_all(&self.pool).await?;
         let deadlines = self.case_deadlines();
         let mut out = Vec::with_capacity(rows.len());

@@ -3,35 +3,46 @@
 //! [`ROUTES`] is the one list of API routes: the router is built from it and a test
 //! checks that the OpenAPI document describes exactly these, so the two cannot drift.
 
-use crate::{items, sources, AppState};
+use crate::{cases, items, sources, AppState};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, MethodRouter};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 /// The OpenAPI 3.1 document, written by hand.
 pub(crate) const OPENAPI: &str = include_str!("../openapi.json");
 
-/// Every `/api/v1` route: (method, path).
-pub(crate) const ROUTES: &[(&str, &str)] =
-    &[("get", "/api/v1/items"), ("get", "/api/v1/items/{id}"), ("get", "/api/v1/sources")];
+/// Every `/api/v1` route: (method, path). One path may appear with several methods.
+pub(crate) const ROUTES: &[(&str, &str)] = &[
+    ("get", "/api/v1/items"),
+    ("get", "/api/v1/items/{id}"),
+    ("post", "/api/v1/items/{id}/report"),
+    ("get", "/api/v1/sources"),
+    ("get", "/api/v1/cases"),
+    ("get", "/api/v1/cases/{id}"),
+    ("post", "/api/v1/cases/{id}/actions"),
+];
 
-fn handler(path: &str) -> Option<MethodRouter<AppState>> {
-    Some(match path {
-        "/api/v1/items" => get(items::api_list),
-        "/api/v1/items/{id}" => get(items::api_get),
-        "/api/v1/sources" => get(sources::api_list),
+fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
+    Some(match (method, path) {
+        ("get", "/api/v1/items") => get(items::api_list),
+        ("get", "/api/v1/items/{id}") => get(items::api_get),
+        ("post", "/api/v1/items/{id}/report") => post(cases::api_report),
+        ("get", "/api/v1/sources") => get(sources::api_list),
+        ("get", "/api/v1/cases") => get(cases::api_list),
+        ("get", "/api/v1/cases/{id}") => get(cases::api_get),
+        ("post", "/api/v1/cases/{id}/actions") => post(cases::api_action),
         _ => return None,
     })
 }
 
 pub(crate) fn routes() -> Router<AppState> {
     let mut router = Router::new().route("/api/openapi.json", get(openapi));
-    for (_, path) in ROUTES {
-        match handler(path) {
+    for (method, path) in ROUTES {
+        match handler(method, path) {
             Some(h) => router = router.route(path, h),
             // A route listed without a handler is caught by the tests, never served.
-            None => tracing::error!(path, "an API route has no handler"),
+            None => tracing::error!(method, path, "an API route has no handler"),
         }
     }
     router
@@ -47,8 +58,8 @@ mod tests {
 
     #[test]
     fn every_route_has_a_handler() {
-        for (_, path) in ROUTES {
-            assert!(handler(path).is_some(), "{path} has no handler");
+        for (method, path) in ROUTES {
+            assert!(handler(method, path).is_some(), "{method} {path} has no handler");
         }
     }
 

@@ -45,11 +45,14 @@ pub(crate) struct Ui {
     pub csrf: String,
     pub lang: Lang,
     pub uri: Uri,
+    /// Open cases, for the "处置" link of the top navigation.
+    pub open_cases: Option<i64>,
 }
 
 impl Ui {
     pub(crate) fn base(&self, state: &AppState, nav: &'static str) -> Base {
         Base::new(&state.config.org.name, self.lang, &self.uri, Some((&self.user, &self.csrf)), nav)
+            .with_open_cases(self.open_cases)
     }
 }
 
@@ -59,7 +62,10 @@ impl FromRequestParts<AppState> for Ui {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let lang = Lang::of_parts(parts);
         match current_session(state, &parts.headers).await {
-            Ok(Some((user, csrf, _))) => Ok(Ui { user, csrf, lang, uri: parts.uri.clone() }),
+            Ok(Some((user, csrf, _))) => {
+                let open_cases = crate::cases::open_case_count(state).await;
+                Ok(Ui { user, csrf, lang, uri: parts.uri.clone(), open_cases })
+            }
             Ok(None) => {
                 let here = parts.uri.path_and_query().map_or("/", |pq| pq.as_str()).to_string();
                 let mut to = url::form_urlencoded::Serializer::new(String::new());
@@ -85,9 +91,9 @@ async fn current_session(state: &AppState, headers: &HeaderMap) -> Result<Option
 }
 
 /// An API caller, from `Authorization: Bearer TOKEN`. Cookies are ignored here on purpose.
-/// Every role may read items and sources; the user is kept for the role checks of the
-/// case endpoints that come later.
-pub(crate) struct ApiUser(#[allow(dead_code)] pub User);
+/// Every role may read items and sources and report items; the case actions check the
+/// user's role.
+pub(crate) struct ApiUser(pub User);
 
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;

@@ -325,9 +325,22 @@ fn clear_href(is_search: bool, q: &str) -> String {
 }
 
 async fn item_page(ui: Ui, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, PageError> {
+    render_item(&ui, &state, &id, None, "").await
+}
+
+/// The item page. `problem` (`{status, zh, en}`) is a refused report, shown above the
+/// report form with the note the user typed kept in it; the page then answers with the
+/// refusal's status.
+pub(crate) async fn render_item(
+    ui: &Ui,
+    state: &AppState,
+    id: &str,
+    problem: Option<serde_json::Value>,
+    typed_note: &str,
+) -> Result<Response, PageError> {
     let tz = state.config.org.timezone;
     let lang = ui.lang;
-    let d = load_item(&state, &id).await?;
+    let d = load_item(state, id).await?;
     let it = &d.item;
     let first_seen = it.duplicate_of;
     let duplicates: Vec<serde_json::Value> = d
@@ -341,6 +354,15 @@ async fn item_page(ui: Ui, State(state): State<AppState>, Path(id): Path<String>
     // Collected text is hostile: it goes to the template as plain strings, one per
     // paragraph, and the template escapes them.
     let paragraphs: Vec<&str> = d.content.split('\n').map(str::trim).filter(|p| !p.is_empty()).collect();
+    // The item's cases: the open one (at most one) takes further reports.
+    let cases = crate::cases::cases_of_item(state, it.id).await?;
+    let open_case = cases.iter().find(|(_, s)| s.is_open()).map(|(id, _)| *id);
+    let closed_cases: Vec<i64> = cases.iter().filter(|(_, s)| !s.is_open()).map(|(id, _)| *id).collect();
+    let status = problem
+        .as_ref()
+        .and_then(|p| p["status"].as_u64())
+        .and_then(|s| axum::http::StatusCode::from_u16(s as u16).ok())
+        .unwrap_or(axum::http::StatusCode::OK);
     let page = serde_json::json!({
         "row": row(lang, tz, it),
         "url": it.url,
@@ -353,9 +375,14 @@ async fn item_page(ui: Ui, State(state): State<AppState>, Path(id): Path<String>
         "paragraphs": paragraphs,
         "first_seen": first_seen,
         "duplicates": duplicates,
+        "open_case": open_case,
+        "closed_cases": closed_cases,
+        "problem": problem,
+        "typed_note": typed_note,
+        "max_note": yuqing_cases::MAX_NOTE_CHARS,
     });
-    let base = ui.base(&state, "stream");
-    Ok(view::render("item.html", &base, page)?.into_response())
+    let base = ui.base(state, "stream");
+    Ok((status, view::render("item.html", &base, page)?).into_response())
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("_filters.html", include_str!("../templates/_filters.html")),
     ("_items.html", include_str!("../templates/_items.html")),
     ("item.html", include_str!("../templates/item.html")),
+    ("cases.html", include_str!("../templates/cases.html")),
+    ("case.html", include_str!("../templates/case.html")),
     ("sources.html", include_str!("../templates/sources.html")),
 ];
 
@@ -199,6 +201,39 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ("no_sources", "尚未配置信源。", "No sources are configured."),
     ("name", "名称", "Name"),
     ("back_to_stream", "返回信息流", "Back to the stream"),
+    ("nav_cases", "处置", "Cases"),
+    ("open_cases", "处置中", "Open cases"),
+    ("overdue_count", "超时", "Overdue"),
+    ("case", "处置单", "Case"),
+    ("report_heading", "报送网宣办", "Report to the office"),
+    ("report_button", "报送网宣办", "Report to the office"),
+    ("report_note_hint", "可选：为什么需要关注，涉及哪些情况", "Optional: why it needs attention"),
+    ("in_handling", "已在处置中：", "Already being handled:"),
+    ("report_adds", "再次报送将追加到该处置单", "reporting again adds to this case"),
+    ("closed_cases", "已办结的处置单", "Closed cases"),
+    ("note", "说明", "Note"),
+    ("optional", "（选填）", "(optional)"),
+    ("opened", "报送时间", "Reported"),
+    ("closed_at", "办结时间", "Closed"),
+    ("no_cases", "暂无", "None"),
+    ("closed_heading", "已办结", "Closed"),
+    ("handling", "处置情况", "Handling"),
+    ("case_state", "状态", "State"),
+    ("path", "处置方式", "Path"),
+    ("not_assessed", "尚未研判", "not assessed yet"),
+    ("steps", "处置记录", "Steps"),
+    ("channel", "回应渠道", "Channel"),
+    ("response_text", "回应内容", "Text of the response"),
+    ("response_url", "回应链接", "Link"),
+    ("actions", "可执行的操作", "Actions"),
+    ("no_actions", "您的角色在当前状态下没有可执行的操作。", "Your role has no action on the case in this state."),
+    ("choose", "请选择", "Choose"),
+    (
+        "respond_hint",
+        "记录已在官方渠道公开作出的署名回应（本系统不代为发布任何内容）；请在说明中注明审批人。",
+        "Records the official, attributed answer given on an official channel (yuqing posts nothing itself); name who approved it in the note.",
+    ),
+    ("channel_hint", "如：县政府网站“政民互动”", "e.g. the county portal's Q&A section"),
 ];
 
 fn dictionary(lang: Lang) -> BTreeMap<&'static str, &'static str> {
@@ -274,6 +309,8 @@ pub(crate) struct Base {
     nav: &'static str,
     lang_href: String,
     lang_label: &'static str,
+    /// Open cases, shown beside the "处置" link.
+    open_cases: Option<i64>,
 }
 
 impl Base {
@@ -287,7 +324,13 @@ impl Base {
             nav,
             lang_href: with_param(uri, "lang", Some(lang.other().code())),
             lang_label: if lang == Lang::Zh { "English" } else { "中文" },
+            open_cases: None,
         }
+    }
+
+    pub(crate) fn with_open_cases(mut self, n: Option<i64>) -> Base {
+        self.open_cases = n;
+        self
     }
 }
 
