@@ -46,6 +46,8 @@ pub struct Config {
     pub bulletin: BulletinConfig,
     pub store: StoreConfig,
     pub web: WebConfig,
+    /// `[cases.deadlines.<level>]`, read by `yuqing-cases` (which owns the flow's types).
+    pub case_deadlines: Option<toml::Value>,
     /// Problems that do not stop yuqing (e.g. no contact URL for the User-Agent).
     pub warnings: Vec<Problem>,
 }
@@ -417,7 +419,7 @@ impl Config {
                 })
             }
         };
-        let known = ["org", "collect", "sources", "rules", "alerts", "bulletin", "store", "web"];
+        let known = ["org", "collect", "sources", "rules", "alerts", "bulletin", "store", "web", "cases"];
         let mut unknown: Vec<String> = table.keys().filter(|k| !known.contains(&k.as_str())).cloned().collect();
         unknown.sort();
         for k in unknown {
@@ -459,12 +461,30 @@ impl Config {
                 _ => problems.push(Problem { key: "alerts".into(), message: "must be a table".into() }),
             }
         }
+        let mut case_deadlines = None;
+        if let Some(c) = table.remove("cases") {
+            match c {
+                toml::Value::Table(mut ct) => {
+                    let mut unknown: Vec<String> = ct.keys().filter(|k| *k != "deadlines").cloned().collect();
+                    unknown.sort();
+                    for k in unknown {
+                        problems.push(Problem {
+                            key: format!("cases.{k}"),
+                            message: "unknown key; [cases] has `deadlines`".into(),
+                        });
+                    }
+                    case_deadlines = ct.remove("deadlines");
+                }
+                _ => problems.push(Problem { key: "cases".into(), message: "must be a table".into() }),
+            }
+        }
         for s in &mut sources {
             if s.weight.is_nan() {
                 s.weight = s.tier.default_weight();
             }
         }
-        let mut cfg = Config { org, collect, sources, rules, alerts, bulletin, store, web, warnings: vec![] };
+        let mut cfg =
+            Config { org, collect, sources, rules, alerts, bulletin, store, web, case_deadlines, warnings: vec![] };
         cfg.validate(&mut problems, check_query);
         if problems.is_empty() {
             Ok(cfg)

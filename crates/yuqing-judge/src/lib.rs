@@ -17,9 +17,12 @@
 //! - **Segmentation is deliberately not used** for matching: a jieba split of
 //!   上犹县财政局 into 上犹县 / 财政局 would make the rule 财政 miss. Tokens (for NEAR
 //!   distances) are one CJK character or one run of letters/digits, the same everywhere.
-//! - **Tone** ([`tone`]) is a lexicon baseline with negators, degree words and a
-//!   heavier title; it is meant to be replaced by a trained model behind the same two
-//!   functions.
+//! - **Tone** ([`tone`]) comes from a trained model ([`tone_model`]: a 3-class
+//!   logistic regression over hashed character 1–4-grams, trained by L-BFGS,
+//!   deterministic) shipped in `models/tone.bin` and embedded in the binary; offices
+//!   retrain it on their own corrections with `yuqing train tone`. The earlier lexicon
+//!   scorer (negators, degree words, a heavier title) stays as
+//!   [`tone::lexicon_score`] for explanation and fallback.
 //! - **Level** ([`level`]) is a points table with a Chinese reason line naming every
 //!   factor that scored, so a person can check it by hand.
 //! - **Categories** come from the rules that matched (`category = …`); when none of them
@@ -33,6 +36,7 @@ pub mod level;
 pub mod rules;
 mod text;
 pub mod tone;
+pub mod tone_model;
 
 use rules::{Doc, Query, RuleError, Term};
 use serde::Serialize;
@@ -151,8 +155,7 @@ pub fn judge(title: &str, content: &str, tier: Tier, weight: f64, rules: &RuleSe
     }
     categories.sort();
     categories.dedup();
-    let tone_score = tone::score(title, content);
-    let tone = tone::tone_of(tone_score);
+    let (tone, tone_score) = tone::judge(title, content);
     let (level, level_reason) = if relevant {
         level::level(&level::LevelInput {
             tier,
@@ -183,8 +186,7 @@ pub fn judge(title: &str, content: &str, tier: Tier, weight: f64, rules: &RuleSe
 pub fn classify_text(text: &str) -> Judgement {
     let doc = Doc::new("", text);
     let categories = builtin_categories(&doc);
-    let tone_score = tone::score("", text);
-    let tone = tone::tone_of(tone_score);
+    let (tone, tone_score) = tone::judge("", text);
     let (level, level_reason) = level::level(&level::LevelInput {
         tier: Tier::Other,
         weight: Tier::Other.default_weight(),

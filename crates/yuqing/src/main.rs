@@ -93,6 +93,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Train a model from labelled data.
+    #[command(subcommand)]
+    Train(TrainCommand),
 }
 
 #[derive(Args)]
@@ -124,6 +127,20 @@ enum UserCommand {
         name: String,
         #[arg(long)]
         role: Role,
+    },
+}
+
+#[derive(Subcommand)]
+enum TrainCommand {
+    /// Train a tone model (deterministic: the same data gives the same file).
+    Tone {
+        /// Labelled TSV files: `label<TAB>text_a` (1/0), `id<TAB>tone<TAB>title<TAB>content`,
+        /// or `tone<TAB>text` (positive / neutral / negative).
+        #[arg(long = "data", required = true)]
+        data: Vec<PathBuf>,
+        /// Where to write the model.
+        #[arg(short = 'o', long = "out", default_value = "tone.bin")]
+        out: PathBuf,
     },
 }
 
@@ -164,6 +181,21 @@ fn main() -> ExitCode {
     }
 }
 
+/// The case deadlines of a configuration (`[cases.deadlines.<level>]`), or its problems.
+fn case_deadlines(config: &Config) -> std::result::Result<yuqing_cases::DeadlineConfig, Vec<String>> {
+    let Some(raw) = &config.case_deadlines else { return Ok(yuqing_cases::DeadlineConfig::default()) };
+    let parsed: yuqing_cases::DeadlineConfig = raw
+        .clone()
+        .try_into()
+        .map_err(|e: toml::de::Error| vec![format!("cases.deadlines: {}", e.to_string().trim().replace('\n', " "))])?;
+    let problems = parsed.validate();
+    if problems.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(problems.iter().map(|p| p.to_string()).collect())
+    }
+}
+
 /// Finds and loads the configuration: `--config`, else DATA/../yuqing.toml, else built-in.
 fn load_config(cli: &Cli) -> Result<(Config, String)> {
     let path = match &cli.config {
@@ -182,7 +214,15 @@ fn load_config(cli: &Cli) -> Result<(Config, String)> {
                 .with_context(|| format!("cannot read the configuration file {}", p.display()))?;
             let origin = p.display().to_string();
             match Config::parse(&text, &origin, &yuqing_judge::check_query) {
-                Ok(c) => Ok((c, origin)),
+                Ok(c) => {
+                    if let Err(problems) = case_deadlines(&c) {
+                        for p in &problems {
+                            eprintln!("{origin}: {p}");
+                        }
+                        bail!("{} problem(s) in {origin}; `yuqing check-config` lists them", problems.len());
+                    }
+                    Ok((c, origin))
+                }
                 Err(errors) => {
                     for problem in &errors.problems {
                         eprintln!("{origin}: {problem}");
@@ -241,6 +281,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Train(TrainCommand::Tone { data, out }) => {
+            let (model, report) =
+                yuqing_judge::tone_model::train_from_files(data, &yuqing_judge::tone_model::TrainOptions::default())
+                    .context("cannot train the tone model")?;
+            println!("{report}");
+            model.save(out).with_context(|| format!("cannot write the model to {}", out.display()))?;
+            println!("model written to {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::User(UserCommand::Add { name, role }) => {
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line).context("cannot read the password from stdin")?;
@@ -297,6 +346,13 @@ fn check_config(cli: &Cli) -> Result<ExitCode> {
     };
     match Config::parse(&text, &origin, &yuqing_judge::check_query) {
         Ok(config) => {
+            if let Err(problems) = case_deadlines(&config) {
+                for p in &problems {
+                    println!("{origin}: {p}");
+                }
+                eprintln!("error: {} problem(s) in {origin}", problems.len());
+                return Ok(ExitCode::from(1));
+            }
             for w in &config.warnings {
                 println!("{origin}: warning: {w}");
             }
@@ -474,6 +530,7 @@ async fn collect_once(config: &Config, store: Arc<Store>, only: Option<&str>) ->
         }
     }
     store.claim_writer().await?;
+    store.set_case_deadlines(case_deadlines(config).unwrap_or_default());
     store.sync_sources(&config.sources).await?;
     let metrics = Arc::new(yuqing_web::Metrics::default());
     let pipeline = Pipeline::new(store.clone(), config, metrics)?;
@@ -540,6 +597,7 @@ async fn serve(
         tracing::warn!("{origin}: {w}");
     }
     let store = open_store(cli).await?;
+    store.set_case_deadlines(case_deadlines(&config).unwrap_or_default());
     store.sync_sources(&config.sources).await?;
     if let Some(password) = store.ensure_admin().await? {
         println!("首次运行：已创建管理员账号 admin，密码（只显示这一次）/ First run: created user `admin` with password (shown once):");
