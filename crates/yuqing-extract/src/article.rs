@@ -1,10 +1,16 @@
 //! Page → article: title, published time, main text, list-or-article.
 //!
-//! The main text is found by text density, readability-style, with no per-site
-//! template: every paragraph-like block scores by its Chinese punctuation and length
-//! (text inside links does not count), the score flows to the parent and half of it
-//! to the grandparent, and containers lose score by their link density. The best
-//! container wins; containers repeating its tag and class (forum posts) join it.
+//! The main text is found by text weight, with no per-site template. Every text
+//! node weighs in: prose (Chinese punctuation) by its length and punctuation, short
+//! unpunctuated fragments slightly negative, link text strongly negative unless it
+//! sits in a paragraph of prose. The seed is readability's paragraph cluster (a
+//! paragraph's weight goes to its holder and half to the holder's parent); from the
+//! seed the container climbs to a parent only when the parent's extra prose sits in
+//! siblings shaped like the child (the other posts of a thread), so a feed of
+//! summaries or another story next to the article stays out. On a page that is
+//! mostly comments (a thread, a page of reviews) the element of greatest total
+//! weight is taken instead. Class words (nav, share, comment…) are weak evidence,
+//! weighed against how much prose the element holds (see `dom::refine`).
 
 use std::sync::LazyLock;
 
@@ -27,6 +33,8 @@ struct Stats {
     chars: u32,
     link_chars: u32,
     punct: u32,
+    /// Characters of text outside links with Chinese punctuation.
+    prose: u32,
     has_block: bool,
 }
 
@@ -48,134 +56,15 @@ fn char_stats(s: &str) -> (u32, u32) {
     (chars, punct)
 }
 
-/// Class/id words that suggest the article body.
-const POSITIVE: &[&str] = &[
-    "content",
-    "article",
-    "text",
-    "body",
-    "detail",
-    "main",
-    "zoom",
-    "trs_editor",
-    "editor",
-    "post",
-    "entry",
-    "zw",
-    "wenzhang",
-    "neirong",
-    "news_txt",
-    "con",
-    "txt",
-    "t_f",
-    "message",
-];
-
 pub fn analyse(html: &scraper::Html, opts: &ExtractOptions) -> Parts {
-    let flat = flatten(html);
-    let n = flat.nodes.len();
-
-    // Subtree statistics, folded bottom-up; furniture does not count towards the
-    // containers around it.
-    let mut stats = vec![Stats::default(); n];
-    for (i, node) in flat.nodes.iter().enumerate() {
-        if node.kind == Kind::Text && !node.boiler {
-            let (c, p) = char_stats(node.text);
-            stats[i].chars = c;
-            stats[i].punct = p;
-            if node.in_link {
-                stats[i].link_chars = c;
-            }
-        }
-    }
-    for i in (0..n).rev() {
-        let node = &flat.nodes[i];
-        let Some(p) = node.parent else { continue };
-        if node.boiler && !flat.nodes[p].boiler {
-            continue;
-        }
-        let s = stats[i];
-        let ps = &mut stats[p];
-        ps.chars += s.chars;
-        ps.link_chars += s.link_chars;
-        ps.punct += s.punct;
-        ps.has_block |= s.has_block || (node.kind == Kind::Element && is_block(node.tag) && node.tag != "br");
-    }
-
-    // Paragraph scores flow to parent and grandparent.
-    let mut score = vec![0f64; n];
-    for i in 0..n {
-        let node = &flat.nodes[i];
-        if node.boiler {
-            continue;
-        }
-        let paragraph = match node.kind {
-            Kind::Text => node.parent.is_some_and(|p| stats[p].has_block && !is_paragraph_tag(flat.nodes[p].tag)),
-            Kind::Element => is_paragraph_tag(node.tag) || (is_container_tag(node.tag) && !stats[i].has_block),
-        };
-        if !paragraph {
-            continue;
-        }
-        let s = stats[i];
-        let own = s.chars.saturating_sub(s.link_chars);
-        if own < 10 {
-            continue;
-        }
-        let value = 1.0 + f64::from(s.punct) + (f64::from(own) / 100.0).min(3.0);
-        if node.kind == Kind::Element && is_container_tag(node.tag) {
-            score[i] += value;
-        }
-        if let Some(p) = node.parent {
-            score[p] += value;
-            if let Some(g) = flat.nodes[p].parent {
-                score[g] += value / 2.0;
-            }
-        }
-    }
-    let mut best: Option<(usize, f64)> = None;
-    for i in 0..n {
-        let node = &flat.nodes[i];
-        if score[i] <= 0.0 || node.boiler || node.kind != Kind::Element || !is_container_tag(node.tag) {
-            continue;
-        }
-        let s = stats[i];
-        let density = if s.chars == 0 { 0.0 } else { f64::from(s.link_chars) / f64::from(s.chars) };
-        let weighted = score[i] * (1.0 - density) + class_weight(node.el);
-        if best.is_none_or(|(_, b)| weighted >= b) {
-            best = Some((i, weighted));
-        }
-    }
-
-    let mut containers: Vec<usize> = Vec::new();
-    if let Some((b, _)) = best {
-        containers.push(b);
-        // Forum threads: every post's body repeats the winner's tag and class.
-        if let Some(class) = flat.nodes[b].el.and_then(|e| e.attr("class")).filter(|c| !c.trim().is_empty()) {
-            let tag = flat.nodes[b].tag;
-            let mut i = 0;
-            while i < n {
-                let node = &flat.nodes[i];
-                if i != b && node.tag == tag && !node.boiler && node.el.and_then(|e| e.attr("class")) == Some(class) {
-                    containers.push(i);
-                    i = node.end;
-                    continue;
-                }
-                if i == b {
-                    i = node.end;
-                    continue;
-                }
-                i += 1;
-            }
-            containers.sort_unstable();
-            // Drop any container nested in an earlier one.
-            let mut kept: Vec<usize> = Vec::new();
-            for c in containers {
-                if kept.last().is_none_or(|&k| c >= flat.nodes[k].end) {
-                    kept.push(c);
-                }
-            }
-            containers = kept;
-        }
+    let mut flat = flatten(html, None);
+    let (mut stats, mut containers) = select(&flat);
+    // Replies on a thread page are the content, a news page's comments are not:
+    // comment sections count when they outweigh the main text found without them.
+    let main_prose: u32 = containers.iter().map(|&c| stats[c].prose).sum();
+    if !flat.comments_are_content && flat.comment_prose > 0 && flat.comment_prose >= main_prose.saturating_mul(2) {
+        flat = flatten(html, Some(true));
+        (stats, containers) = select(&flat);
     }
 
     let title_info = find_title(&flat);
@@ -193,7 +82,8 @@ pub fn analyse(html: &scraper::Html, opts: &ExtractOptions) -> Parts {
         .iter()
         .fold((0u32, 0u32), |(o, p), &c| (o + stats[c].chars.saturating_sub(stats[c].link_chars), p + stats[c].punct));
     let link_density = if total.chars == 0 { 0.0 } else { f64::from(total.link_chars) / f64::from(total.chars) };
-    let kind = if link_lines >= 8 && (main_own < 200 || main_punct < 4 || (link_density > 0.5 && main_own < 400)) {
+    // When in doubt, an article: a list has many entries and next to no prose.
+    let kind = if link_lines >= 8 && main_punct < 3 && (main_own < 200 || link_density > 0.5) {
         PageKind::List
     } else {
         PageKind::Article
@@ -207,27 +97,208 @@ pub fn analyse(html: &scraper::Html, opts: &ExtractOptions) -> Parts {
     Parts { title: title_info.title, published_at, content, kind }
 }
 
-fn is_paragraph_tag(tag: &str) -> bool {
-    matches!(tag, "p" | "pre" | "blockquote" | "li" | "dd" | "h2" | "h3" | "h4")
-}
+/// Subtree statistics and the main-text container(s).
+fn select(flat: &Flat) -> (Vec<Stats>, Vec<usize>) {
+    let n = flat.nodes.len();
 
-fn is_container_tag(tag: &str) -> bool {
-    matches!(tag, "div" | "section" | "article" | "main" | "td" | "center" | "span" | "font" | "body" | "ul" | "dl")
-}
-
-fn class_weight(el: Option<&Element>) -> f64 {
-    let Some(el) = el else { return 0.0 };
-    let names = el.attr("class").into_iter().chain(el.attr("id"));
-    let mut w = 0.0;
-    for name in names {
-        let lower = name.to_ascii_lowercase();
-        if lower.split(|c: char| c.is_whitespace() || c == '-' || c == '_').any(|t| POSITIVE.contains(&t))
-            || POSITIVE.iter().any(|p| p.len() > 4 && lower.contains(p))
-        {
-            w = 5.0;
+    // Subtree statistics, folded bottom-up; furniture does not count towards the
+    // containers around it.
+    let mut stats = vec![Stats::default(); n];
+    for (i, node) in flat.nodes.iter().enumerate() {
+        if node.kind == Kind::Text && !node.boiler {
+            let (c, p) = char_stats(node.text);
+            stats[i].chars = c;
+            stats[i].punct = p;
+            if !node.in_link && p > 0 {
+                stats[i].prose = c;
+            }
+            if node.in_link {
+                stats[i].link_chars = c;
+            }
         }
     }
-    w
+    for i in (0..n).rev() {
+        let node = &flat.nodes[i];
+        let Some(p) = node.parent else { continue };
+        if node.boiler && !flat.nodes[p].boiler {
+            continue;
+        }
+        let s = stats[i];
+        let ps = &mut stats[p];
+        ps.chars += s.chars;
+        ps.link_chars += s.link_chars;
+        ps.punct += s.punct;
+        ps.prose += s.prose;
+        ps.has_block |= s.has_block || (node.kind == Kind::Element && is_block(node.tag) && node.tag != "br");
+    }
+
+    // Every text node weighs in: prose (with Chinese punctuation) by its length and
+    // punctuation, short unpunctuated fragments (buttons, labels, info bits) slightly
+    // negative, link text strongly negative unless it sits inside a paragraph of
+    // prose. The main text is the element whose subtree weighs most: it grows to
+    // take in every post of a thread and every paragraph of an article, and stops
+    // where menus, link lists and furniture would cost more than they bring.
+    let mut block_of = vec![0usize; n];
+    for i in 0..n {
+        let node = &flat.nodes[i];
+        block_of[i] = match node.parent {
+            Some(p) if !(node.kind == Kind::Element && is_block(node.tag) && node.tag != "br") => block_of[p],
+            _ => i,
+        };
+    }
+    let mut weight = vec![0f64; n];
+    for i in 0..n {
+        let node = &flat.nodes[i];
+        if node.kind != Kind::Text || node.boiler {
+            continue;
+        }
+        let s = stats[i];
+        if s.chars == 0 {
+            continue;
+        }
+        let c = f64::from(s.chars);
+        weight[i] = if node.in_link {
+            let b = stats[block_of[i]];
+            if b.punct >= 1 && b.link_chars * 2 < b.chars {
+                0.0
+            } else {
+                -1.5 * c
+            }
+        } else if s.punct == 0 && flat.nodes[block_of[i]].tag != "pre" {
+            // Dates, names, labels, short headings: not prose, not much against.
+            if c >= 20.0 {
+                c - 15.0
+            } else {
+                -1.0
+            }
+        } else {
+            c + 4.0 * f64::from(s.punct)
+        };
+    }
+    // Seed: readability's paragraph cluster. A paragraph's weight goes to the
+    // element holding it and half to that element's parent; text written straight
+    // into a container (with <br>) makes the container itself the paragraph.
+    let mut credit = vec![0f64; n];
+    for (i, &w) in weight.iter().enumerate() {
+        if w == 0.0 {
+            continue;
+        }
+        let b = block_of[i];
+        let holder = if is_paragraph_tag(flat.nodes[b].tag) { flat.nodes[b].parent.unwrap_or(b) } else { b };
+        credit[holder] += w;
+        if let Some(g) = flat.nodes[holder].parent {
+            credit[g] += w / 2.0;
+        }
+    }
+    // Subtree sums: signed weight and positive weight.
+    let mut positive: Vec<f64> = weight.iter().map(|w| w.max(0.0)).collect();
+    for i in (0..n).rev() {
+        let node = &flat.nodes[i];
+        if let Some(p) = node.parent {
+            if !node.boiler || flat.nodes[p].boiler {
+                weight[p] += weight[i];
+                positive[p] += positive[i];
+            }
+        }
+    }
+    let element = |i: usize| {
+        let node = &flat.nodes[i];
+        !node.boiler && node.kind == Kind::Element && !matches!(node.tag, "a" | "html" | "head")
+    };
+    // Highest value of `f` over candidate elements; `later` prefers the later (deeper)
+    // one on ties.
+    let argmax = |f: &dyn Fn(usize) -> f64, later: bool| {
+        let mut best: Option<(usize, f64)> = None;
+        for i in (0..n).filter(|&i| element(i)) {
+            let v = f(i);
+            if v > 0.0 && best.is_none_or(|(_, b)| v > b || (later && v >= b)) {
+                best = Some((i, v));
+            }
+        }
+        best.map(|(i, _)| i)
+    };
+    let seed = argmax(&|i| credit[i], false);
+    // On a thread page (comments are content) the opening post and the replies
+    // differ in shape, so the climb would stop at the opening post: take the
+    // element that weighs most instead.
+    let container = if flat.comments_are_content {
+        argmax(&|i| weight[i], true)
+    } else {
+        seed.map(|s| climb(flat, s, &weight, &positive))
+    };
+    // Nothing reads as prose (a short post, a code snippet): the element with the
+    // most text outside links, deepest on ties, rather than nothing.
+    let container =
+        container.or_else(|| argmax(&|i| f64::from(stats[i].chars) - 2.0 * f64::from(stats[i].link_chars), true));
+    let containers: Vec<usize> = container.into_iter().collect();
+    (stats, containers)
+}
+
+/// From the seed up: a parent replaces its child when it adds little prose besides
+/// (the headline, an info line) without costing more than it brings, or when the
+/// prose it adds sits in siblings shaped like the child (same tag and first class
+/// word): the other posts of a thread, the other sections of a long article. A
+/// parent that adds different prose (a feed of summaries, another story) stops
+/// the climb.
+fn climb(flat: &Flat, seed: usize, weight: &[f64], positive: &[f64]) -> usize {
+    let shape = |i: usize| {
+        let node = &flat.nodes[i];
+        let class = node.el.and_then(|e| e.attr("class")).and_then(|c| c.split_whitespace().next()).unwrap_or("");
+        (node.tag, class)
+    };
+    // Wrappers (td → tr → table → post) are climbed through, but the result moves
+    // up only at a step that brings alike siblings: climbing for anything else would
+    // take in the info line, the metadata table or the next column.
+    let mut result = seed;
+    let mut cur = seed;
+    let mut steps = 0;
+    while let Some(p) = flat.nodes[cur].parent {
+        let pn = &flat.nodes[p];
+        if pn.boiler || matches!(pn.tag, "body" | "html") || steps >= 12 {
+            break;
+        }
+        steps += 1;
+        let other = positive[p] - positive[cur];
+        let mut similar = 0.0;
+        let me = shape(cur);
+        let mut k = p + 1;
+        while k < pn.end {
+            if k != cur && flat.nodes[k].kind == Kind::Element && shape(k) == me {
+                similar += positive[k];
+            }
+            k = flat.nodes[k].end;
+        }
+        // Rows and cells of a layout table are alike by shape only.
+        let layout = matches!(me.0, "tr" | "td" | "th" | "tbody" | "table");
+        if !layout && similar > 0.0 && similar >= 0.6 * other && weight[p] > weight[result] {
+            result = p;
+        }
+        cur = p;
+    }
+    // A thread's opening post (a question above its answers) differs in shape from
+    // the replies: take the parent when what it adds comes before the replies.
+    if result != seed {
+        if let Some(p) = flat.nodes[result].parent.filter(|&p| !flat.nodes[p].boiler) {
+            let (mut before, mut after) = (0.0, 0.0);
+            let mut k = p + 1;
+            while k < flat.nodes[p].end {
+                if k < result {
+                    before += positive[k];
+                } else if k > result {
+                    after += positive[k];
+                }
+                k = flat.nodes[k].end;
+            }
+            if before > 0.0 && after <= 0.2 * before && weight[p] > weight[result] {
+                result = p;
+            }
+        }
+    }
+    result
+}
+
+fn is_paragraph_tag(tag: &str) -> bool {
+    matches!(tag, "p" | "pre" | "blockquote" | "li" | "dd" | "h2" | "h3" | "h4")
 }
 
 /// Anchors with substantial text (≥ 6 characters) outside furniture: list entries.
@@ -257,7 +328,9 @@ static BOILER_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"^[\[【（(]?\s*(?:责任编辑|责编|编辑|审核|审校|校对|终审|来源|稿源|文章来源|本文来源|信息来源|",
         r"发布时间|发布日期|发稿时间|时间|日期|作者|浏览次数|阅读次数|阅读量|点击数|点击量|点击率|访问次数|",
-        r"字号|字体|分享到|分享至|上一篇|下一篇|上一条|下一条|相关阅读|相关新闻|相关链接|延伸阅读|推荐阅读)",
+        r"字号|字体|分享到|分享至|上一篇|下一篇|上一条|下一条|相关阅读|相关新闻|相关链接|延伸阅读|推荐阅读|",
+        r"发表于|查看\s*[:：]|回复\s*[:：]|楼主|只看该作者|发帖\s*[:：]|积分\s*[:：]|注册时间|",
+        r"阅读\s*[:：]?\s*\d[\d.,]*\s*万?\s*$)",
     ))
     .unwrap_or_else(|e| panic!("BOILER_LINE is a constant and must compile: {e}"))
 });
@@ -292,6 +365,11 @@ const TOOL_WORDS: &[&str] = &[
     "小】",
     "字号",
     "扫一扫",
+    "只看该作者",
+    "上一页",
+    "下一页",
+    "首页",
+    "尾页",
     "【",
     "】",
     "[",
@@ -309,11 +387,17 @@ fn is_boiler_line(line: &str, link_share: f64) -> bool {
     if len <= 40 && link_share > 0.8 {
         return true;
     }
+    if len > 80 {
+        return false;
+    }
     let mut rest = line.to_string();
     for w in TOOL_WORDS {
-        rest = rest.replace(w, "");
+        if rest.contains(w) {
+            rest = rest.replace(w, "");
+        }
     }
-    rest.chars().filter(|c| !c.is_whitespace()).count() == 0
+    let rest = rest.trim();
+    rest.chars().all(|c| c.is_ascii_digit() || c.is_whitespace() || c == '.') || BOILER_LINE.is_match(rest)
 }
 
 fn collect_lines(flat: &Flat, root: usize, title: &str, out: &mut Vec<String>) {
@@ -390,6 +474,18 @@ fn split_title(raw: &str) -> (String, Vec<String>) {
     if parts.is_empty() {
         return (String::new(), Vec::new());
     }
+    // Forums append the board in brackets: "标题【某某县吧】". A leading 【独家】 stays.
+    let mut boards = Vec::new();
+    for p in &mut parts {
+        if let Some(open) = p.rfind('【').filter(|&o| o > 0 && p.ends_with('】')) {
+            if p[..open].chars().count() >= 4 {
+                boards.push(p[open..].to_string());
+                p.truncate(open);
+                *p = p.trim_end().to_string();
+            }
+        }
+    }
+    parts.extend(boards);
     // Chinese sites write "文章标题_栏目_站点": the first part is the article's,
     // unless another part is much longer ("站点 - 文章标题"). Width counts a CJK
     // character twice so that "Powered by Discuz!" does not outweigh a Chinese title.

@@ -88,5 +88,6 @@ pub fn extract(bytes: &[u8], content_type: Option<&str>, opts: &ExtractOptions) 
     })
 }
 
+pub mod eval;
 pub mod feed;
 pub mod links;
