@@ -67,14 +67,18 @@
 
 mod action;
 mod deadlines;
+pub mod duty;
 mod error;
 mod flow;
+pub mod periods;
 mod view;
 
 pub use action::{Action, MAX_ACTOR_CHARS, MAX_CHANNEL_CHARS, MAX_NOTE_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS};
 pub use deadlines::{DeadlineConfig, Deadlines};
+pub use duty::{alert_targets, parse_roster_csv, CsvProblem, DutyError, Hold, Roster, Shift, Targets};
 pub use error::{FlowError, InvalidReason};
 pub use flow::{allowed_actions, report_adds_to_open_case, transition, Step};
+pub use periods::{escalate_unacknowledged, Escalate, EscalationPolicy, Periods, SensitivePeriod};
 pub use view::{escalations, is_overdue, needs_escalation, replay, CaseView, Escalation};
 
 pub use yuqing_core::{Level, Role};
