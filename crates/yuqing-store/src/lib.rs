@@ -12,10 +12,12 @@
 //! with SQLITE_BUSY when another connection commits in between.
 
 mod cases;
+mod duty;
 pub mod index;
 mod users;
 
 pub use cases::{CaseDetail, CaseError, CaseFilter, CaseSummary, StepRecord};
+pub use duty::{DutyNow, DutyStoreError, Imported, PeriodRecord, ShiftRecord};
 
 pub use users::User;
 

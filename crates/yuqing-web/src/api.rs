@@ -3,10 +3,10 @@
 //! [`ROUTES`] is the one list of API routes: the router is built from it and a test
 //! checks that the OpenAPI document describes exactly these, so the two cannot drift.
 
-use crate::{cases, items, sources, AppState};
+use crate::{cases, duty, items, sources, AppState};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{delete, get, post, MethodRouter};
 use axum::Router;
 
 /// The OpenAPI 3.1 document, written by hand.
@@ -21,6 +21,13 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/cases"),
     ("get", "/api/v1/cases/{id}"),
     ("post", "/api/v1/cases/{id}/actions"),
+    ("get", "/api/v1/duty"),
+    ("post", "/api/v1/duty/shifts"),
+    ("delete", "/api/v1/duty/shifts/{id}"),
+    ("post", "/api/v1/duty/import"),
+    ("get", "/api/v1/sensitive-periods"),
+    ("post", "/api/v1/sensitive-periods"),
+    ("delete", "/api/v1/sensitive-periods/{id}"),
 ];
 
 fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
@@ -32,6 +39,13 @@ fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
         ("get", "/api/v1/cases") => get(cases::api_list),
         ("get", "/api/v1/cases/{id}") => get(cases::api_get),
         ("post", "/api/v1/cases/{id}/actions") => post(cases::api_action),
+        ("get", "/api/v1/duty") => get(duty::api_duty),
+        ("post", "/api/v1/duty/shifts") => post(duty::api_add_shift),
+        ("delete", "/api/v1/duty/shifts/{id}") => delete(duty::api_delete_shift),
+        ("post", "/api/v1/duty/import") => post(duty::api_import),
+        ("get", "/api/v1/sensitive-periods") => get(duty::api_periods),
+        ("post", "/api/v1/sensitive-periods") => post(duty::api_add_period),
+        ("delete", "/api/v1/sensitive-periods/{id}") => delete(duty::api_delete_period),
         _ => return None,
     })
 }

@@ -47,12 +47,15 @@ pub(crate) struct Ui {
     pub uri: Uri,
     /// Open cases, for the "处置" link of the top navigation.
     pub open_cases: Option<i64>,
+    /// Who is on duty now and the active sensitive period, for the top bar.
+    pub duty: Option<yuqing_store::DutyNow>,
 }
 
 impl Ui {
     pub(crate) fn base(&self, state: &AppState, nav: &'static str) -> Base {
         Base::new(&state.config.org.name, self.lang, &self.uri, Some((&self.user, &self.csrf)), nav)
             .with_open_cases(self.open_cases)
+            .with_duty(self.duty.as_ref().map(|d| view::DutyBar::new(self.lang, state.config.org.timezone, d)))
     }
 }
 
@@ -64,7 +67,8 @@ impl FromRequestParts<AppState> for Ui {
         match current_session(state, &parts.headers).await {
             Ok(Some((user, csrf, _))) => {
                 let open_cases = crate::cases::open_case_count(state).await;
-                Ok(Ui { user, csrf, lang, uri: parts.uri.clone(), open_cases })
+                let duty = crate::duty::duty_now(state).await;
+                Ok(Ui { user, csrf, lang, uri: parts.uri.clone(), open_cases, duty })
             }
             Ok(None) => {
                 let here = parts.uri.path_and_query().map_or("/", |pq| pq.as_str()).to_string();

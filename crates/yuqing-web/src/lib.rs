@@ -4,7 +4,7 @@
 //! drive it with `tower::ServiceExt::oneshot`, so nothing here opens a socket.
 //!
 //! Two audiences, two ways in, kept apart on purpose:
-//! - the **web UI** (`/`, `/search`, `/items/{id}`, `/cases`, `/cases/{id}`, `/sources`, `/login`) is server-rendered
+//! - the **web UI** (`/`, `/search`, `/items/{id}`, `/cases`, `/cases/{id}`, `/duty`, `/sources`, `/login`) is server-rendered
 //!   HTML (minijinja, auto-escaping on, templates and CSS embedded in the binary, no
 //!   JavaScript). It authenticates with a session cookie (`HttpOnly`, `SameSite=Strict`)
 //!   and every state-changing form carries a CSRF token;
@@ -23,6 +23,7 @@
 mod api;
 mod auth;
 mod cases;
+mod duty;
 mod error;
 mod items;
 mod ops;
@@ -64,6 +65,7 @@ pub fn app(state: AppState) -> Router {
         .merge(items::routes())
         .merge(sources::routes())
         .merge(cases::routes())
+        .merge(duty::routes())
         .merge(api::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(view::remember_lang))

@@ -36,6 +36,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("cases.html", include_str!("../templates/cases.html")),
     ("case.html", include_str!("../templates/case.html")),
     ("sources.html", include_str!("../templates/sources.html")),
+    ("duty.html", include_str!("../templates/duty.html")),
 ];
 
 const STYLESHEET: &str = include_str!("../static/app.css");
@@ -234,6 +235,50 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
         "Records the official, attributed answer given on an official channel (yuqing posts nothing itself); name who approved it in the note.",
     ),
     ("channel_hint", "如：县政府网站“政民互动”", "e.g. the county portal's Q&A section"),
+    ("nav_duty", "值班", "Duty"),
+    ("colon", "：", ": "),
+    ("on_duty", "值班", "On duty"),
+    ("nobody_on_duty", "无人值班", "Nobody on duty"),
+    ("sensitive_period", "敏感时期", "Sensitive period"),
+    ("until_label", "至", "until"),
+    ("duty_title", "值班表", "Duty roster"),
+    ("duty_window", "近 2 天及未来 14 天的值班安排", "The past 2 days and the next 14"),
+    ("duty_person", "值班人员", "On watch"),
+    ("duty_from", "开始时间", "From"),
+    ("duty_to", "结束时间", "To"),
+    ("duty_note", "备注", "Note"),
+    ("duty_note_hint", "如：带班领导、分机号", "e.g. leader on call, extension"),
+    ("created_by", "录入人", "Entered by"),
+    ("today", "今天", "today"),
+    ("on_now", "当前值班", "on duty now"),
+    ("not_a_user", "非系统用户", "not a user"),
+    ("no_shifts_day", "当天没有排班", "No shift this day"),
+    ("gap", "无人值班", "Nobody on duty"),
+    ("delete", "删除", "Delete"),
+    ("add_shift", "添加班次", "Add a shift"),
+    ("add_shift_button", "添加", "Add"),
+    ("time_hint", "按本单位时区填写，如 2026-11-29 08:00", "In the organisation's zone, e.g. 2026-11-29 08:00"),
+    ("import_csv", "导入值班表（CSV）", "Import a roster (CSV)"),
+    (
+        "import_hint",
+        "从表格软件另存为 CSV 后粘贴到此处。表头可选：姓名,开始,结束,备注；每行一个班次。有任何一行出错时不导入任何内容。",
+        "Paste a roster saved as CSV from a spreadsheet. Header optional: user,from,to,note; one shift a line. If any line is wrong, nothing is imported.",
+    ),
+    ("import_button", "导入", "Import"),
+    ("csv_problems", "CSV 有以下问题，未导入任何班次：", "The CSV has these problems; nothing was imported:"),
+    ("form_problems", "未保存：", "Not saved:"),
+    ("periods_title", "敏感时期", "Sensitive periods"),
+    ("periods_hint", "敏感时期内全天候监测，告警不受夜间静默限制，未确认的告警更快升级。", "In a sensitive period the stream is watched round the clock, alerts go out at night too and escalate sooner."),
+    ("period_active", "进行中", "Active"),
+    ("period_upcoming", "即将开始", "Upcoming"),
+    ("no_periods", "当前及近期没有敏感时期。", "No current or upcoming sensitive period."),
+    ("reason", "原因", "Reason"),
+    ("reason_hint", "如：国庆假期、县人代会期间", "e.g. National Day holiday"),
+    ("declare_period", "宣布敏感时期", "Declare a sensitive period"),
+    ("declare_button", "宣布", "Declare"),
+    ("end_now", "立即结束", "End now"),
+    ("withdraw", "撤销", "Withdraw"),
+    ("read_only_duty", "值班表由网宣办和管理员维护。", "The office and admins keep the roster."),
 ];
 
 fn dictionary(lang: Lang) -> BTreeMap<&'static str, &'static str> {
@@ -311,6 +356,35 @@ pub(crate) struct Base {
     lang_label: &'static str,
     /// Open cases, shown beside the "处置" link.
     open_cases: Option<i64>,
+    /// Who is on duty now and the active sensitive period, for the top bar.
+    duty: Option<DutyBar>,
+}
+
+/// The top bar's duty line: "值班：张三、李四" (or "无人值班"), and a red
+/// "敏感时期：…" badge while a sensitive period is active.
+#[derive(Debug, Serialize)]
+pub(crate) struct DutyBar {
+    /// The names, joined ("张三、李四"); empty when nobody is on duty.
+    names: String,
+    nobody: bool,
+    period: Option<String>,
+    /// When the active period ends, in the organisation's zone.
+    period_until: Option<String>,
+}
+
+impl DutyBar {
+    pub(crate) fn new(lang: Lang, tz: Tz, now: &yuqing_store::DutyNow) -> DutyBar {
+        let names = now.names();
+        DutyBar {
+            names: names.join(if lang == Lang::Zh { "、" } else { ", " }),
+            nobody: names.is_empty(),
+            period: now.sensitive_period.as_ref().map(|p| p.period.reason.clone()),
+            period_until: now
+                .sensitive_period
+                .as_ref()
+                .map(|p| p.period.to.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()),
+        }
+    }
 }
 
 impl Base {
@@ -325,7 +399,13 @@ impl Base {
             lang_href: with_param(uri, "lang", Some(lang.other().code())),
             lang_label: if lang == Lang::Zh { "English" } else { "中文" },
             open_cases: None,
+            duty: None,
         }
+    }
+
+    pub(crate) fn with_duty(mut self, duty: Option<DutyBar>) -> Base {
+        self.duty = duty;
+        self
     }
 
     pub(crate) fn with_open_cases(mut self, n: Option<i64>) -> Base {

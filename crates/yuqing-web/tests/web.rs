@@ -445,6 +445,13 @@ async fn openapi_parses_and_every_documented_route_answers() {
                         .unwrap();
                     send(&f, req).await
                 }
+                "delete" => {
+                    let req = Request::delete(&uri)
+                        .header(header::AUTHORIZATION, format!("Bearer {}", f.token))
+                        .body(Body::empty())
+                        .unwrap();
+                    send(&f, req).await
+                }
                 other => panic!("{p}: unexpected method {other}"),
             };
             let answered = r.status.as_u16().to_string();
