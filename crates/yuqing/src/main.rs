@@ -96,6 +96,9 @@ enum Command {
     /// Train a model from labelled data.
     #[command(subcommand)]
     Train(TrainCommand),
+    /// Score yuqing against labelled data sets.
+    #[command(subcommand)]
+    Eval(EvalCommand),
 }
 
 #[derive(Args)]
@@ -127,6 +130,25 @@ enum UserCommand {
         name: String,
         #[arg(long)]
         role: Role,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Main-text extraction on a data set laid out like magic-html's benchmark
+    /// (index.tsv, SUBSET/base.json, SUBSET/htmls/ID.html[.gz]): bag-of-tokens precision,
+    /// recall and F1 per page (a CJK character or a Latin/digit run is one token), averaged.
+    Extract {
+        dir: PathBuf,
+        /// Only the pages whose expected text is Chinese.
+        #[arg(long)]
+        chinese: bool,
+        /// Only this subset (repeatable).
+        #[arg(long)]
+        subset: Vec<String>,
+        /// How many of the worst pages to list.
+        #[arg(long, default_value_t = 10)]
+        worst: usize,
     },
 }
 
@@ -279,6 +301,37 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             bar.finish_and_clear();
             println!("reindexed {n} items");
             store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval(EvalCommand::Extract { dir, chinese, subset, worst }) => {
+            use yuqing_extract::eval;
+            let (config, _) = load_config(&cli)?;
+            let opts = eval::LoadOptions { chinese_only: *chinese, subsets: subset.clone() };
+            let samples =
+                eval::load(dir, &opts).with_context(|| format!("cannot load the data set in {}", dir.display()))?;
+            let started = std::time::Instant::now();
+            let report = eval::evaluate(
+                &samples,
+                &yuqing_extract::ExtractOptions { tz: config.org.timezone, now: Utc::now(), url: None },
+            );
+            let secs = started.elapsed().as_secs_f64();
+            let line = |name: &str, s: &eval::Summary| {
+                println!(
+                    "{name:<10} {:>5} pages  precision {:.3}  recall {:.3}  F1 {:.3}  F1>=0.9 {:.2}",
+                    s.pages, s.precision, s.recall, s.f1, s.good_share
+                )
+            };
+            for (name, s) in &report.subsets {
+                line(name, s);
+            }
+            line("all", &report.summary);
+            println!("{:.1} pages/s (extraction only, one thread)", samples.len() as f64 / secs.max(1e-9));
+            for p in report.worst(*worst) {
+                println!(
+                    "  F1 {:.2}  P {:.2}  R {:.2}  {} {}  {}",
+                    p.scores.f1, p.scores.precision, p.scores.recall, p.subset, p.kind, p.url
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Train(TrainCommand::Tone { data, out }) => {
