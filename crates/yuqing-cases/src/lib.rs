@@ -84,58 +84,8 @@ pub use view::{escalations, is_overdue, needs_escalation, replay, CaseView, Esca
 pub use yuqing_core::{Level, Role};
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
-/// The same closed-set pattern as `yuqing-core` (whose macro is private to it), with
-/// variant docs allowed: stable ids for the API and the store, Chinese names for the UI.
-macro_rules! named_enum {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => ($id:literal, $zh:literal)),+ $(,)? }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        pub enum $name { $($(#[$vmeta])* #[serde(rename = $id)] $variant),+ }
-
-        impl $name {
-            /// Every variant, in order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stable identifier used in the API and the store.
-            pub fn id(self) -> &'static str {
-                match self { $($name::$variant => $id),+ }
-            }
-
-            /// The Chinese name shown in the UI.
-            pub fn zh(self) -> &'static str {
-                match self { $($name::$variant => $zh),+ }
-            }
-
-            /// Parses the stable identifier.
-            pub fn from_id(s: &str) -> Option<Self> {
-                match s { $($id => Some($name::$variant),)+ _ => None }
-            }
-
-            /// The identifiers, for error messages.
-            pub fn ids() -> String {
-                [$($id),+].join(", ")
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.id())
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                Self::from_id(s).ok_or_else(|| format!("`{s}` is not one of: {}", Self::ids()))
-            }
-        }
-    };
-}
+use yuqing_core::named_enum;
 
 named_enum! {
     /// Where a case stands in the flow.

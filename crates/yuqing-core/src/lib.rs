@@ -7,17 +7,19 @@
 
 pub mod config;
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
-
+/// A closed set of named values: stable ids for configuration, the API and the store,
+/// Chinese names for the UI, `Display`/`FromStr` by id. Exported so that every crate's
+/// closed sets (tiers here, case states in `yuqing-cases`) behave the same; the calling
+/// crate must depend on `serde`.
+#[macro_export]
 macro_rules! named_enum {
     (
         $(#[$meta:meta])*
-        pub enum $name:ident { $($variant:ident => ($id:literal, $zh:literal)),+ $(,)? }
+        pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => ($id:literal, $zh:literal)),+ $(,)? }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        pub enum $name { $(#[serde(rename = $id)] $variant),+ }
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+        pub enum $name { $($(#[$vmeta])* #[serde(rename = $id)] $variant),+ }
 
         impl $name {
             /// Every variant, in order.
@@ -44,13 +46,13 @@ macro_rules! named_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.id())
             }
         }
 
-        impl std::str::FromStr for $name {
+        impl ::std::str::FromStr for $name {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, String> {
                 Self::from_id(s).ok_or_else(|| format!("`{s}` is not one of: {}", Self::ids()))
