@@ -11,6 +11,9 @@
 //! mostly comments (a thread, a page of reviews) the element of greatest total
 //! weight is taken instead. Class words (nav, share, comment…) are weak evidence,
 //! weighed against how much prose the element holds (see `dom::refine`).
+//! On a thread (forum, Q&A) the headline is the opening post's subject and is put
+//! first in the content; an article's headline stays out of its text. A page with
+//! next to no punctuation anywhere (chat-style replies) weighs plain lines instead.
 
 use std::sync::LazyLock;
 
@@ -71,6 +74,12 @@ pub fn analyse(html: &scraper::Html, opts: &ExtractOptions) -> Parts {
     let mut lines: Vec<String> = Vec::new();
     for &c in &containers {
         collect_lines(&flat, c, &title_info.title, &mut lines);
+    }
+    // A thread's headline is part of the thread (the opening post's subject line); an
+    // article's headline is not part of its text.
+    let thread = is_thread(&flat, &containers);
+    if thread && !title_info.title.is_empty() && !lines.first().is_some_and(|l| l.contains(&title_info.title)) {
+        lines.insert(0, title_info.title.clone());
     }
     let content = lines.join("\n");
 
@@ -146,6 +155,10 @@ fn select(flat: &Flat) -> (Vec<Stats>, Vec<usize>) {
             _ => i,
         };
     }
+    // Prose outside furniture on the whole page: below this, the page has next to no
+    // punctuation and plain lines weigh in (see below).
+    let page_prose: u32 = (0..n).filter(|&i| flat.nodes[i].parent.is_none()).map(|i| stats[i].prose).sum();
+    let sparse = page_prose < 40;
     let mut weight = vec![0f64; n];
     for i in 0..n {
         let node = &flat.nodes[i];
@@ -165,9 +178,13 @@ fn select(flat: &Flat) -> (Vec<Stats>, Vec<usize>) {
                 -1.5 * c
             }
         } else if s.punct == 0 && flat.nodes[block_of[i]].tag != "pre" {
-            // Dates, names, labels, short headings: not prose, not much against.
+            // Dates, names, labels, short headings: not prose, not much against. On a
+            // page with next to no punctuation at all (short replies, chat-style
+            // posts) plain lines are all the text there is, and count.
             if c >= 20.0 {
                 c - 15.0
+            } else if sparse && c >= 4.0 {
+                c - 3.0
             } else {
                 -1.0
             }
@@ -221,7 +238,8 @@ fn select(flat: &Flat) -> (Vec<Stats>, Vec<usize>) {
     // On a thread page (comments are content) the opening post and the replies
     // differ in shape, so the climb would stop at the opening post: take the
     // element that weighs most instead.
-    let container = if flat.comments_are_content {
+    // A page without punctuation has no paragraph cluster to seed from either.
+    let container = if flat.comments_are_content || sparse {
         argmax(&|i| weight[i], true)
     } else {
         seed.map(|s| climb(flat, s, &weight, &positive))
@@ -268,8 +286,9 @@ fn climb(flat: &Flat, seed: usize, weight: &[f64], positive: &[f64]) -> usize {
             }
             k = flat.nodes[k].end;
         }
-        // Rows and cells of a layout table are alike by shape only.
-        let layout = matches!(me.0, "tr" | "td" | "th" | "tbody" | "table");
+        // Rows and cells of a layout table are alike by shape only; tables that share
+        // a class name are posts (a Discuz thread is a run of `table.plhin`).
+        let layout = matches!(me.0, "tr" | "td" | "th" | "tbody" | "table") && me.1.is_empty();
         if !layout && similar > 0.0 && similar >= 0.6 * other && weight[p] > weight[result] {
             result = p;
         }
@@ -295,6 +314,50 @@ fn climb(flat: &Flat, seed: usize, weight: &[f64], positive: &[f64]) -> usize {
         }
     }
     result
+}
+
+/// Class/id words of forum threads and Q&A pages (matched inside longer names:
+/// `postmessage`, `AnswerItem`, `thread-list`).
+const THREAD_WORDS: &[&str] =
+    &["thread", "reply", "replies", "answer", "question", "forum", "bbs", "floor", "louzhu", "tiezi", "topic"];
+
+/// Text of thread furniture: the opening poster, floor numbers, reply counters.
+const THREAD_TEXT: &[&str] = &["楼主", "沙发", "板凳", "只看该作者", "回复", "发表于", "楼层", "#1", "1楼", "2楼"];
+
+/// Whether the page is a forum thread or a Q&A page rather than an article: comment
+/// sections were taken as content, or the container (or an element around or inside
+/// it) is named as posts, or the page shows thread furniture ("楼主", "回复", "1楼").
+fn is_thread(flat: &Flat, containers: &[usize]) -> bool {
+    if flat.comments_are_content {
+        return true;
+    }
+    let Some(&c) = containers.first() else { return false };
+    let named = |i: usize| {
+        flat.nodes[i].el.is_some_and(|e| {
+            e.attr("class").into_iter().chain(e.attr("id")).any(|name| {
+                let lower = name.to_ascii_lowercase();
+                THREAD_WORDS.iter().any(|w| lower.contains(w))
+                    || lower.split(|ch: char| !ch.is_ascii_alphanumeric()).any(|t| matches!(t, "postlist" | "posts"))
+            })
+        })
+    };
+    let mut up = Some(c);
+    while let Some(i) = up {
+        if named(i) {
+            return true;
+        }
+        up = flat.nodes[i].parent;
+    }
+    if (c..flat.nodes[c].end).any(named) {
+        return true;
+    }
+    let mut cues = 0;
+    for w in THREAD_TEXT {
+        if flat.nodes.iter().any(|n| n.kind == Kind::Text && !n.noise && n.text.contains(w)) {
+            cues += 1;
+        }
+    }
+    cues >= 2
 }
 
 fn is_paragraph_tag(tag: &str) -> bool {
@@ -366,6 +429,8 @@ const TOOL_WORDS: &[&str] = &[
     "字号",
     "扫一扫",
     "只看该作者",
+    "点赞",
+    "赞",
     "上一页",
     "下一页",
     "首页",
@@ -578,6 +643,13 @@ fn find_title(flat: &Flat) -> TitleInfo {
             return TitleInfo { heading: heading_like(&m), title: m };
         }
     }
+    // A title written "标题-某某县人民政府" (a separator without blanks, which the split
+    // leaves alone since headlines use "-" too): a text of the page that the title
+    // starts with, followed by a separator, is the headline.
+    if let Some(i) = prefix_heading(flat, raw_title) {
+        let text = yuqing_text::normalize::normalize(flat.nodes[i].text).replace('\n', " ");
+        return TitleInfo { heading: flat.nodes[i].parent.or(Some(i)), title: text };
+    }
     if !main.is_empty() && !is_site(&main_sq) {
         return TitleInfo { heading: heading_like(&main), title: main };
     }
@@ -585,6 +657,28 @@ fn find_title(flat: &Flat) -> TitleInfo {
         Some((i, t)) => TitleInfo { title: t, heading: Some(i) },
         None => TitleInfo { title: main, heading: None },
     }
+}
+
+/// The longest text node outside furniture (4 characters or more) that `raw_title`
+/// starts with, when what follows it in the title begins with a separator.
+fn prefix_heading(flat: &Flat, raw_title: &str) -> Option<usize> {
+    let title = yuqing_text::normalize::normalize(raw_title);
+    let mut best: Option<(usize, usize)> = None;
+    for (i, node) in flat.nodes.iter().enumerate() {
+        if node.kind != Kind::Text || node.noise {
+            continue;
+        }
+        let text = yuqing_text::normalize::normalize(node.text);
+        let len = text.chars().count();
+        if len < 4 || best.is_some_and(|(_, b)| b >= len) {
+            continue;
+        }
+        let Some(rest) = title.strip_prefix(text.as_str()) else { continue };
+        if rest.trim_start().starts_with(['-', '_', '|', '－', '—', '–', '｜', '·']) {
+            best = Some((i, len));
+        }
+    }
+    best.map(|(i, _)| i)
 }
 
 /// Class/id words of the elements that hold the publication info line.
@@ -621,8 +715,10 @@ fn is_info_element(el: Option<&Element>) -> bool {
 }
 
 static DATE_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"发布时间|发布日期|发表时间|发表于|发文日期|成文日期|更新时间|时间[:：]|日期[:：]")
-        .unwrap_or_else(|e| panic!("DATE_LABEL is a constant and must compile: {e}"))
+    Regex::new(
+        r"发布时间|发布日期|发表时间|发表于|发文日期|成文日期|更新时间|时间[:：]|日期[:：]|(?i:posted\s*(?:@|on))",
+    )
+    .unwrap_or_else(|e| panic!("DATE_LABEL is a constant and must compile: {e}"))
 });
 
 fn first_date(text: &str, opts: &ExtractOptions) -> Option<DateTime<FixedOffset>> {

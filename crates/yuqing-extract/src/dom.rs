@@ -101,9 +101,9 @@ const NOISE_TOKENS: &[&str] = &[
 ];
 
 /// Words that mark furniture even inside a longer token ("bottomNav", "share_box").
+/// Not "copyright": answer bodies are called `CopyrightRichText`; the token still counts.
 const NOISE_SUBSTRINGS: &[&str] = &[
     "footer",
-    "copyright",
     "breadcrumb",
     "bdshare",
     "sharebar",

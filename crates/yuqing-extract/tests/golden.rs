@@ -27,7 +27,7 @@ fn golden_fixtures() {
         .filter(|p| p.extension().is_some_and(|x| x == "html"))
         .collect();
     names.sort();
-    assert!(names.len() >= 8, "expected at least 8 fixtures, found {}", names.len());
+    assert!(names.len() >= 30, "expected at least 30 fixtures, found {}", names.len());
     let mut failures = Vec::new();
     for html_path in &names {
         let name = html_path.file_stem().and_then(|s| s.to_str()).unwrap_or("?").to_string();
