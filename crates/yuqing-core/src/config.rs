@@ -261,11 +261,14 @@ pub struct WebConfig {
     /// Set the Secure flag on cookies (serve behind HTTPS).
     #[serde(default)]
     pub secure_cookies: bool,
+    /// The address people reach this yuqing at, for links in alerts (e.g. https://yuqing.example.gov.cn/).
+    #[serde(default)]
+    pub public_url: Option<Url>,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig { listen: default_listen(), session_ttl: d_12h(), secure_cookies: false }
+        WebConfig { listen: default_listen(), session_ttl: d_12h(), secure_cookies: false, public_url: None }
     }
 }
 

@@ -11,11 +11,13 @@
 //! anyway, and a deferred transaction that reads before it writes could otherwise fail
 //! with SQLITE_BUSY when another connection commits in between.
 
+mod alerts;
 mod cases;
 mod duty;
 pub mod index;
 mod users;
 
+pub use alerts::{OutboxCounts, OutboxRow};
 pub use cases::{CaseDetail, CaseError, CaseFilter, CaseSummary, StepRecord};
 pub use duty::{DutyNow, DutyStoreError, Imported, PeriodRecord, ShiftRecord};
 
@@ -88,6 +90,9 @@ pub struct NewItem {
     pub level_reason: String,
     pub simhash: u64,
     pub raw: Option<RawPage>,
+    /// Alert channels this item goes to (from the routes); written to the outbox in the
+    /// item's own transaction. A repost of an earlier item alerts nobody.
+    pub alert_channels: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -531,6 +536,22 @@ impl Store {
                 .bind(ts(Utc::now()))
                 .execute(&mut *tx)
                 .await?;
+        }
+        if duplicate_of.is_none() {
+            let key = format!("item-{id}");
+            for channel in &item.alert_channels {
+                sqlx::query(
+                    "INSERT INTO alert_outbox (key, channel, item_id, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)
+                     ON CONFLICT (key, channel) DO NOTHING",
+                )
+                .bind(&key)
+                .bind(channel)
+                .bind(id)
+                .bind(ts(Utc::now()))
+                .bind(ts(Utc::now()))
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         // The system reports a major-sensitive item itself, in the same transaction, so
         // that a crash can never leave such an item without its case. A repost of an

@@ -35,6 +35,7 @@ fn item(url: &str, title: &str, body: &str, published: &str, tone: Tone, tier: T
         level_reason: "无风险因素".into(),
         simhash: yuqing_text::simhash::simhash(body),
         raw: Some(RawPage { content_type: Some("text/html".into()), body: format!("<p>{body}</p>").into_bytes() }),
+        alert_channels: vec![],
     }
 }
 

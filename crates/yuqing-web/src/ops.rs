@@ -18,6 +18,8 @@ pub struct Metrics {
     pub items_irrelevant: AtomicU64,
     pub source_passes: AtomicU64,
     pub http_requests: AtomicU64,
+    pub alerts_sent: AtomicU64,
+    pub alerts_failed: AtomicU64,
 }
 
 pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
@@ -40,7 +42,7 @@ fn sample(out: &mut String, name: &str, kind: &str, help: &str, value: impl std:
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     let m = &state.metrics;
     let mut out = String::with_capacity(2048);
-    let counters: [(&str, &str, &AtomicU64); 7] = [
+    let counters: [(&str, &str, &AtomicU64); 9] = [
         ("yuqing_pages_fetched_total", "Pages fetched by the collector.", &m.pages_fetched),
         ("yuqing_fetch_errors_total", "Fetches that failed.", &m.fetch_errors),
         ("yuqing_items_new_total", "New relevant items stored.", &m.items_new),
@@ -48,6 +50,8 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
         ("yuqing_items_irrelevant_total", "Pages judged irrelevant (matched no watch rule).", &m.items_irrelevant),
         ("yuqing_source_passes_total", "Collection passes over a source.", &m.source_passes),
         ("yuqing_http_requests_total", "HTTP requests served by the web UI and API.", &m.http_requests),
+        ("yuqing_alerts_sent_total", "Alerts a channel accepted.", &m.alerts_sent),
+        ("yuqing_alerts_failed_total", "Alert attempts that failed (retried or parked).", &m.alerts_failed),
     ];
     for (name, help, v) in counters {
         sample(&mut out, name, "counter", help, v.load(Ordering::Relaxed));
@@ -85,6 +89,10 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
             tracing::error!(error = %e, "metrics could not read the store counts");
             sample(&mut out, "yuqing_store_up", "gauge", "Whether the database answered (1) or not (0).", 0);
         }
+    }
+    if let Ok(o) = state.store.outbox_counts().await {
+        sample(&mut out, "yuqing_alerts_pending", "gauge", "Alerts waiting in the outbox.", o.pending);
+        sample(&mut out, "yuqing_alerts_parked", "gauge", "Alerts a channel refused for good.", o.parked);
     }
     let uptime = (chrono::Utc::now() - state.started_at).num_milliseconds().max(0) as f64 / 1000.0;
     sample(&mut out, "yuqing_uptime_seconds", "gauge", "Seconds since the process started.", uptime);

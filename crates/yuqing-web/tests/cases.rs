@@ -69,6 +69,7 @@ fn item(url: &str, title: &str, content: &str, tone: Tone, level: Level, simhash
         level_reason: "测试".into(),
         simhash,
         raw: None,
+        alert_channels: vec![],
     }
 }
 

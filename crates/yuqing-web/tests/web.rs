@@ -94,6 +94,7 @@ fn item(
         level_reason: "本地信源，负面，涉及民生".into(),
         simhash,
         raw: None,
+        alert_channels: vec![],
     }
 }
 

@@ -1,6 +1,7 @@
 //! `yuqing`: the command line (INTERFACES.md). Each command is a thin shell over the
 //! library crates; `serve` wires the collector, the pipeline and the web app together.
 
+mod alerts;
 mod bench;
 mod pipeline;
 
@@ -703,6 +704,10 @@ async fn serve(
         tasks.spawn(async move {
             yuqing_collect::run_scheduler(fetcher, sources, pipeline, opts, jitter, concurrency, rx).await;
         });
+    }
+
+    if !config.alerts.channels.is_empty() {
+        tasks.spawn(alerts::run(store.clone(), config.clone(), metrics.clone(), shutdown_rx.clone()));
     }
 
     let shutdown = async {

@@ -18,6 +18,7 @@ pub struct Pipeline {
     pub rules: RuleSet,
     pub sources: HashMap<String, SourceConfig>,
     pub metrics: Arc<Metrics>,
+    pub routes: Vec<yuqing_core::config::RouteConfig>,
 }
 
 impl Pipeline {
@@ -27,7 +28,7 @@ impl Pipeline {
             anyhow::anyhow!("the watch rules do not compile: {}", list.join("; "))
         })?;
         let sources = config.sources.iter().map(|s| (s.name.clone(), s.clone())).collect();
-        Ok(Pipeline { store, rules, sources, metrics })
+        Ok(Pipeline { store, rules, sources, metrics, routes: config.alerts.routes.clone() })
     }
 
     /// Judges and stores one page; the heart of ingest.
@@ -61,6 +62,25 @@ impl Pipeline {
         } else {
             yuqing_text::simhash::simhash(&format!("{title}\n{}", article.content))
         };
+        // Which channels the item alerts: decided now, written with the item.
+        let probe = yuqing_notify::Alert {
+            key: String::new(),
+            title: title.clone(),
+            level: judgement.level,
+            tone: judgement.tone,
+            source: page.source.clone(),
+            tier,
+            url: None,
+            link: None,
+            summary: String::new(),
+            categories: judgement.categories.clone(),
+            rules: judgement.matched_rules.clone(),
+            at: page.fetched_at,
+            on_duty: vec![],
+            escalation: None,
+        };
+        let alert_channels =
+            yuqing_notify::channels_for(&self.routes, &probe).into_iter().map(str::to_string).collect();
         let item = NewItem {
             source: page.source.clone(),
             tier,
@@ -79,6 +99,7 @@ impl Pipeline {
             level_reason: judgement.level_reason,
             simhash,
             raw: Some(RawPage { content_type: page.content_type, body: page.raw }),
+            alert_channels,
         };
         match self.store.ingest(item).await.map_err(|e| e.to_string())? {
             IngestOutcome::New { .. } => {

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -27,7 +27,17 @@ impl Log {
         self.paths().iter().filter(|p| *p == path).count()
     }
     pub fn user_agents(&self) -> Vec<String> {
-        self.0.lock().map(|v| v.iter().filter_map(|(_, ua)| ua.clone()).collect()).unwrap_or_default()
+        self.0
+            .lock()
+            .map(|v| v.iter().filter(|(p, _)| !p.starts_with("POST ")).filter_map(|(_, ua)| ua.clone()).collect())
+            .unwrap_or_default()
+    }
+    /// The alerts the webhook received: "KEY TITLE" each.
+    pub fn hooks(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .map(|v| v.iter().filter(|(p, _)| p == "POST /hook").filter_map(|(_, k)| k.clone()).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -213,6 +223,19 @@ async fn handle(State(log): State<Log>, Path(path): Path<String>, headers: Heade
     }
 }
 
+/// An alert webhook: records `POST /hook` with the alert's idempotency key.
+async fn hook(State(log): State<Log>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let title = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["title"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    if let Ok(mut l) = log.0.lock() {
+        l.push(("POST /hook".into(), Some(format!("{key} {title}"))));
+    }
+    Response::builder().status(StatusCode::OK).body(Body::from("{}")).unwrap_or_default()
+}
+
 fn ok(ct: &str, body: Vec<u8>) -> Response {
     Response::builder().header(header::CONTENT_TYPE, ct).body(Body::from(body)).unwrap_or_default()
 }
@@ -232,7 +255,7 @@ pub fn start() -> Site {
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             addr_tx.send(listener.local_addr().expect("addr")).expect("send addr");
-            let app = Router::new().route("/{*path}", get(handle)).with_state(state);
+            let app = Router::new().route("/hook", post(hook)).route("/{*path}", get(handle)).with_state(state);
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
                     let _ = rx.await;
