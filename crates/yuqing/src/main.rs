@@ -706,6 +706,27 @@ async fn serve(
         });
     }
 
+    // Raw pages past their retention go once a day (items themselves are kept).
+    {
+        let store = store.clone();
+        let retention = config.store.raw_retention;
+        let mut rx = shutdown_rx.clone();
+        tasks.spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => match store.prune_raw(retention).await {
+                        Ok(n) if n > 0 => tracing::info!(pruned = n, "deleted raw pages past their retention"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "could not prune raw pages"),
+                    },
+                    _ = rx.changed() => break,
+                }
+            }
+        });
+    }
+
     if !config.alerts.channels.is_empty() {
         tasks.spawn(alerts::run(store.clone(), config.clone(), metrics.clone(), shutdown_rx.clone()));
     }
