@@ -390,3 +390,38 @@ mod cases {
         assert_eq!(detail.steps[0].step.actor, "system");
     }
 }
+
+/// The outbox row is written with its item, once, and moves through sent / retry / parked.
+#[tokio::test]
+async fn alerts_are_written_with_their_item_and_tracked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path()).await;
+    let mut a =
+        item("https://a.example/1", "上犹发放补贴", BODY_A, "2026-11-21T14:05:00+08:00", Tone::Negative, Tier::Local);
+    a.alert_channels = vec!["hook".into(), "mail".into()];
+    store.ingest(a.clone()).await.expect("ingest");
+    store.ingest(a).await.expect("again: known, no second alert");
+    // A repost alerts nobody.
+    let mut r = item(
+        "https://b.example/2",
+        "转载",
+        &format!("（本网讯）{BODY_A}"),
+        "2026-11-21T16:00:00+08:00",
+        Tone::Negative,
+        Tier::Other,
+    );
+    r.alert_channels = vec!["hook".into()];
+    store.ingest(r).await.expect("ingest");
+    let now = Utc::now();
+    let due = store.due_alerts(now, 10).await.expect("due");
+    assert_eq!(due.iter().map(|d| d.channel.as_str()).collect::<Vec<_>>(), ["hook", "mail"]);
+    assert!(due.iter().all(|d| d.key == "item-1"));
+    store.mark_alert_sent(due[0].id, now).await.expect("sent");
+    store.retry_alert(due[1].id, now + chrono::Duration::minutes(5), "503").await.expect("retry");
+    assert!(store.due_alerts(now, 10).await.expect("due").is_empty());
+    let later = store.due_alerts(now + chrono::Duration::minutes(6), 10).await.expect("due");
+    assert_eq!((later.len(), later[0].attempts), (1, 1));
+    store.park_alert(later[0].id, "401 bad token").await.expect("park");
+    let c = store.outbox_counts().await.expect("counts");
+    assert_eq!((c.pending, c.sent, c.parked), (0, 1, 1));
+}
