@@ -32,6 +32,7 @@
 //! Nothing here panics on input: queries, titles and contents are hostile text (a
 //! fuzz-style test feeds garbage to the parser and matcher).
 
+pub mod events;
 pub mod level;
 pub mod rules;
 mod text;
