@@ -38,10 +38,12 @@ pub fn simhash(text: &str) -> u64 {
             *tf.entry(w).or_insert(0) += 1;
         }
     }
-    let mut acc = [0f64; 64];
+    // Integer weights: float sums depend on the order they are added in, and a
+    // HashMap's order changes from run to run; a stored fingerprint must not.
+    let mut acc = [0i64; 64];
     for (word, count) in tf {
         let chars = word.chars().count() as f64;
-        let weight = f64::from(count) * (1.0 + chars.ln());
+        let weight = i64::from(count) * (1000.0 * (1.0 + chars.ln())).round() as i64;
         let h = fnv1a64(word.as_bytes());
         for (bit, slot) in acc.iter_mut().enumerate() {
             if h >> bit & 1 == 1 {
@@ -51,7 +53,7 @@ pub fn simhash(text: &str) -> u64 {
             }
         }
     }
-    acc.iter().enumerate().filter(|(_, v)| **v > 0.0).fold(0u64, |fp, (bit, _)| fp | 1 << bit)
+    acc.iter().enumerate().filter(|(_, v)| **v > 0).fold(0u64, |fp, (bit, _)| fp | 1 << bit)
 }
 
 pub fn hamming(a: u64, b: u64) -> u32 {
@@ -126,5 +128,21 @@ mod tests {
         let a = simhash("县财政局发放耕地补贴资金，惠及农户三千户。");
         let b = simhash("县财政局 发放耕地补贴资金 惠及农户三千户");
         assert!(hamming(a, b) <= 2, "{}", hamming(a, b));
+    }
+}
+
+/// Broke once: weights were summed as floats in HashMap order, so the same text could
+/// get a different bit from one run (or one call) to the next.
+#[cfg(test)]
+mod determinism {
+    #[test]
+    fn the_same_text_always_gives_the_same_fingerprint() {
+        let text =
+            "上犹县财政局通过惠民惠农财政补贴资金一卡通系统，向全县农户发放耕地地力保护补贴，共涉及农户三万余户。\
+                    据了解，今年的补贴资金已全部下达到各乡镇财政所，经过村级公示、乡镇审核、县级复核等环节后统一发放。";
+        let first = super::simhash(text);
+        for _ in 0..200 {
+            assert_eq!(super::simhash(text), first);
+        }
     }
 }

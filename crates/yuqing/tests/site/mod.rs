@@ -217,7 +217,8 @@ async fn handle(State(log): State<Log>, Path(path): Path<String>, headers: Heade
         // ::1 is loopback but outside the allowed 127.0.0.0/8: the collector must refuse it.
         "/hostile/redirect-to-forbidden.html" => redirect("http://[::1]:9/secret"),
         "/hostile/broken-markup-page.html" => html(
-            format!("<html><body><div><div><p>上犹 财政 {}<div><span><b>未闭合", "<div>".repeat(5000)).into_bytes(),
+            format!("<html><body><div><div><p>标记残缺的页面 {}<div><span><b>未闭合", "<div>".repeat(5000))
+                .into_bytes(),
         ),
         _ => Response::builder().status(StatusCode::NOT_FOUND).body(Body::from("not found")).unwrap_or_default(),
     }
