@@ -4,7 +4,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use yuqing_core::{Category, Level, Tier, Tone};
 
 /// One issue of the bulletin, ready to render.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Bulletin {
     /// The series title, e.g. "财政网上舆情信息" (`[bulletin] title`).
     pub title: String,
@@ -29,7 +29,7 @@ pub struct Bulletin {
 }
 
 /// Counts for the period, shown at the top.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Overview {
     pub total: usize,
     pub by_tone: [(Tone, usize); 3],
@@ -42,7 +42,7 @@ pub struct Overview {
 }
 
 /// One item or event of the period.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     pub headline: String,
     pub source: String,

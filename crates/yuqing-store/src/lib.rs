@@ -12,12 +12,14 @@
 //! with SQLITE_BUSY when another connection commits in between.
 
 mod alerts;
+mod bulletins;
 mod cases;
 mod duty;
 pub mod index;
 mod users;
 
 pub use alerts::{OutboxCounts, OutboxRow};
+pub use bulletins::BulletinRow;
 pub use cases::{CaseDetail, CaseError, CaseFilter, CaseSummary, StepRecord};
 pub use duty::{DutyNow, DutyStoreError, Imported, PeriodRecord, ShiftRecord};
 

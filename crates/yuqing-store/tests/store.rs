@@ -425,3 +425,27 @@ async fn alerts_are_written_with_their_item_and_tracked() {
     let c = store.outbox_counts().await.expect("counts");
     assert_eq!((c.pending, c.sent, c.parked), (0, 1, 1));
 }
+
+/// Two stores on one data folder (two processes) creating bulletins at once never give
+/// the same number, and the numbers run without gaps.
+#[tokio::test]
+async fn bulletin_numbers_never_collide() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = std::sync::Arc::new(open(dir.path()).await);
+    let b = std::sync::Arc::new(open(dir.path()).await);
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            s.create_bulletin(2026, "2026-11-01", "2026-11-07", "{}").await.expect("create").number
+        }));
+    }
+    let mut numbers = Vec::new();
+    for t in tasks {
+        numbers.push(t.await.expect("join"));
+    }
+    numbers.sort();
+    assert_eq!(numbers, (1..=20).collect::<Vec<i64>>());
+    let last = a.last_bulletin().await.expect("last").expect("exists");
+    assert_eq!((last.number, last.number_in_year), (20, 20));
+}

@@ -3,6 +3,7 @@
 
 mod alerts;
 mod bench;
+mod bulletin;
 mod pipeline;
 
 use anyhow::{bail, Context, Result};
@@ -97,6 +98,9 @@ enum Command {
     /// Train a model from labelled data.
     #[command(subcommand)]
     Train(TrainCommand),
+    /// Bulletins (舆情信息): compile the next numbered issue, render one.
+    #[command(subcommand)]
+    Bulletin(BulletinCommand),
     /// Score yuqing against labelled data sets.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -131,6 +135,27 @@ enum UserCommand {
         name: String,
         #[arg(long)]
         role: Role,
+    },
+}
+
+#[derive(Subcommand)]
+enum BulletinCommand {
+    /// Compile the next numbered issue from the period's relevant items; prints its number.
+    Create {
+        /// First day (YYYY-MM-DD, configured zone); default: the previous issue's last day, or 7 days ago.
+        #[arg(long)]
+        since: Option<String>,
+        /// Last day, included; default: today.
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Write issue N as a document.
+    Render {
+        number: i64,
+        #[arg(long, value_parser = ["pdf", "docx", "html"])]
+        format: String,
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
     },
 }
 
@@ -301,6 +326,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .await?;
             bar.finish_and_clear();
             println!("reindexed {n} items");
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bulletin(BulletinCommand::Create { since, until }) => {
+            let (config, _) = load_config(&cli)?;
+            let store = open_store(&cli).await?;
+            let n = bulletin::create(&config, &store, since.as_deref(), until.as_deref()).await?;
+            println!("{n}");
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bulletin(BulletinCommand::Render { number, format, out }) => {
+            let store = open_store(&cli).await?;
+            bulletin::render(&store, *number, format, out).await?;
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }

@@ -72,6 +72,11 @@ selector = "ul.list"
 name = "上犹财政"
 query = '上犹 AND (财政 OR 补贴)'
 category = "livelihood"
+
+[bulletin]
+title = "财政网上舆情信息"
+compiled_by = "上犹县财政系统网宣办"
+recipients = ["县财政系统网络文化建设和管理领导小组成员", "各乡镇财政所", "局属各单位"]
 "#,
         rss = site.url("/rss.xml"),
         gbk = site.url("/gbk/list.html"),
@@ -150,6 +155,51 @@ fn collect_search_and_serve_end_to_end() {
     // Filters.
     let o = yuqing(dir.path(), &["search", "--json", "--tier", "home-city", "上犹"]);
     assert_eq!(stdout(&o).lines().count(), 2);
+
+    // Bulletins: two issues in a row get numbers n and n+1; issue n renders as PDF,
+    // DOCX and HTML with the title, number, compiled-by line, recipients and headlines.
+    let o = yuqing(dir.path(), &["bulletin", "create", "--since", "2026-11-01", "--until", "2026-11-30"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let n: i64 = stdout(&o).trim().parse().expect("a number");
+    let o = yuqing(dir.path(), &["bulletin", "create", "--since", "2026-11-01", "--until", "2026-11-30"]);
+    assert_eq!(stdout(&o).trim().parse::<i64>().expect("a number"), n + 1);
+    let html = dir.path().join("b.html");
+    let o = yuqing(
+        dir.path(),
+        &["bulletin", "render", &n.to_string(), "--format", "html", "-o", html.to_str().expect("p")],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pdf = dir.path().join("b.pdf");
+    let o =
+        yuqing(dir.path(), &["bulletin", "render", &n.to_string(), "--format", "pdf", "-o", pdf.to_str().expect("p")]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let docx = dir.path().join("b.docx");
+    let o = yuqing(
+        dir.path(),
+        &["bulletin", "render", &n.to_string(), "--format", "docx", "-o", docx.to_str().expect("p")],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text =
+        Command::new("pdftotext").arg(&pdf).arg("-").output().expect("pdftotext (apt-get install poppler-utils)");
+    let text = String::from_utf8_lossy(&text.stdout).replace([' ', '\n'], "");
+    let page = std::fs::read_to_string(&html).expect("html");
+    for needle in [
+        "财政网上舆情信息",
+        &format!("第{n}期"),
+        "上犹县财政系统网宣办",
+        "本期发至",
+        "各乡镇财政所",
+        site::A1_TITLE,
+        site::A2_TITLE,
+    ] {
+        assert!(text.contains(needle), "PDF lacks {needle}: {text}");
+        assert!(page.contains(needle), "HTML lacks {needle}");
+    }
+    let fonts = Command::new("pdffonts").arg(&pdf).output().expect("pdffonts");
+    assert!(String::from_utf8_lossy(&fonts.stdout).to_lowercase().contains("cjk"), "no CJK font embedded");
+    assert!(std::fs::read(&docx).expect("docx").starts_with(b"PK"), "a DOCX is a zip");
+    let o = yuqing(dir.path(), &["bulletin", "render", "999", "--format", "pdf", "-o", pdf.to_str().expect("p")]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("no bulletin number 999"));
 
     // The API: a token, then serve.
     let mut child = Command::new(env!("CARGO_BIN_EXE_yuqing"))
