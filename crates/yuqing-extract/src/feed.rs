@@ -39,7 +39,7 @@ pub fn parse_feed(
             break;
         }
         let Some(url) = entry_url(&entry, base) else { continue };
-        let title = entry.title.as_ref().map(|t| strip_html(&t.content)).filter(|t| !t.is_empty());
+        let title = entry.title.as_ref().map(|t| crate::bound_title(strip_html(&t.content))).filter(|t| !t.is_empty());
         let summary = entry
             .summary
             .as_ref()

@@ -64,6 +64,18 @@ pub struct Article {
     pub kind: PageKind,
 }
 
+/// Longest title kept, in characters: a headline is short; a hostile page's `<title>` or
+/// `<h1>` may not be, and titles go to lists, alerts and bulletins.
+pub const MAX_TITLE_CHARS: usize = 300;
+
+/// Cuts a title to [`MAX_TITLE_CHARS`] on a character boundary.
+pub fn bound_title(title: String) -> String {
+    match title.char_indices().nth(MAX_TITLE_CHARS) {
+        Some((end, _)) => title[..end].to_string(),
+        None => title,
+    }
+}
+
 /// Decodes and extracts one saved or fetched page.
 pub fn extract(bytes: &[u8], content_type: Option<&str>, opts: &ExtractOptions) -> Result<Article, ExtractError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -80,7 +92,7 @@ pub fn extract(bytes: &[u8], content_type: Option<&str>, opts: &ExtractOptions) 
     let html = scraper::Html::parse_document(&text);
     let parts = article::analyse(&html, opts);
     Ok(Article {
-        title: parts.title,
+        title: bound_title(parts.title),
         published_at: parts.published_at,
         content: parts.content,
         encoding: decoded.encoding,

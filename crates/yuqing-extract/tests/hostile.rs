@@ -96,3 +96,16 @@ fn binary_garbage() {
     let bytes: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let _ = extract(&bytes, None, &opts());
 }
+
+/// A hostile page's title had no bound: a megabyte `<title>` became the item's title in
+/// lists, alerts and bulletins.
+#[test]
+fn a_huge_title_is_cut() {
+    let page = format!(
+        "<html><head><title>{}</title></head><body><h1>{}</h1><p>县财政局发布通知，请各单位认真落实，确保资金安全。</p></body></html>",
+        "标".repeat(1_000_000),
+        "题".repeat(1_000_000)
+    );
+    let a = extract(page.as_bytes(), None, &opts()).expect("extracts");
+    assert!(a.title.chars().count() <= yuqing_extract::MAX_TITLE_CHARS, "{}", a.title.chars().count());
+}
