@@ -13,8 +13,8 @@ use zip::{CompressionMethod, ZipWriter};
 
 use crate::model::Bulletin;
 use crate::text::{
-    category_sentence, compiled_by_line, number_line, overview_sentence, recipients_line, spread_text, xml_escape,
-    zh_date, zh_ordinal, zh_time,
+    case_cell, category_sentence, compiled_by_line, entry_extra, entry_meta, number_line, overview_sentence,
+    paragraphs, recipients_line, xml_escape, zh_date, zh_ordinal, zh_time,
 };
 use crate::ReportError;
 
@@ -22,22 +22,28 @@ use crate::ReportError;
 #[cfg(test)]
 const RED: &str = "D40000";
 /// Text width in twips: A4 (11906) minus left 28 mm (1588) and right 26 mm (1474).
-#[cfg(test)]
-const TEXT_WIDTH: u32 = 8844;
+pub(crate) const TEXT_WIDTH: u32 = 8844;
 
 /// The bulletin as a DOCX file (a zip of OOXML parts).
 pub fn render_docx(b: &Bulletin) -> Result<Vec<u8>, ReportError> {
-    let parts: [(&str, String); 10] = [
-        ("[Content_Types].xml", CONTENT_TYPES.to_string()),
-        ("_rels/.rels", ROOT_RELS.to_string()),
-        ("docProps/core.xml", core_xml(b)),
-        ("docProps/app.xml", APP_XML.to_string()),
-        ("word/_rels/document.xml.rels", DOCUMENT_RELS.to_string()),
-        ("word/document.xml", document_xml(b)),
-        ("word/styles.xml", STYLES_XML.to_string()),
-        ("word/settings.xml", SETTINGS_XML.to_string()),
-        ("word/fontTable.xml", FONT_TABLE_XML.to_string()),
-        ("word/footer1.xml", FOOTER_XML.to_string()),
+    let title = format!("{} {}", b.title, number_line(b));
+    package(&core_xml(&title, &b.compiled_by, b.date), &document_xml(b))
+}
+
+/// Writes the parts of a document: its `core.xml` and `document.xml`, with this
+/// module's styles, fonts, settings and the "— N —" footer.
+pub(crate) fn package(core: &str, document: &str) -> Result<Vec<u8>, ReportError> {
+    let parts: [(&str, &str); 10] = [
+        ("[Content_Types].xml", CONTENT_TYPES),
+        ("_rels/.rels", ROOT_RELS),
+        ("docProps/core.xml", core),
+        ("docProps/app.xml", APP_XML),
+        ("word/_rels/document.xml.rels", DOCUMENT_RELS),
+        ("word/document.xml", document),
+        ("word/styles.xml", STYLES_XML),
+        ("word/settings.xml", SETTINGS_XML),
+        ("word/fontTable.xml", FONT_TABLE_XML),
+        ("word/footer1.xml", FOOTER_XML),
     ];
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
@@ -49,14 +55,32 @@ pub fn render_docx(b: &Bulletin) -> Result<Vec<u8>, ReportError> {
     Ok(cursor.into_inner())
 }
 
+/// The opening of `document.xml`, up to the body.
+pub(crate) const DOCUMENT_START: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><w:body>";
+
+/// A4, the 公文 margins, the footer; then the end of `document.xml`.
+pub(crate) const DOCUMENT_END: &str = "<w:sectPr><w:footerReference w:type=\"default\" r:id=\"rIdFooter1\"/><w:pgSz w:w=\"11906\" w:h=\"16838\"/><w:pgMar w:top=\"2098\" w:right=\"1474\" w:bottom=\"1984\" w:left=\"1588\" w:header=\"851\" w:footer=\"992\" w:gutter=\"0\"/><w:docGrid w:type=\"lines\" w:linePitch=\"579\"/></w:sectPr></w:body></w:document>";
+
+/// The red header: title, a centred line (the issue number or the period), then
+/// "编：… date" over a red rule.
+pub(crate) fn red_header(title: &str, second_line: &str, compiled_by: &str, date: &str) -> String {
+    format!(
+        "{}{}<w:p><w:pPr><w:pStyle w:val=\"Byline\"/></w:pPr>{}<w:r><w:tab/></w:r>{}</w:p>",
+        para("RedTitle", title),
+        para("IssueNumber", second_line),
+        run(compiled_by, ""),
+        run(date, "")
+    )
+}
+
 /// A run of escaped text; `props` is raw `w:rPr` content written by this module.
-fn run(text: &str, props: &str) -> String {
+pub(crate) fn run(text: &str, props: &str) -> String {
     let rpr = if props.is_empty() { String::new() } else { format!("<w:rPr>{props}</w:rPr>") };
     format!("<w:r>{rpr}<w:t xml:space=\"preserve\">{}</w:t></w:r>", xml_escape(text))
 }
 
 /// A paragraph of one run with a paragraph style.
-fn para(style: &str, text: &str) -> String {
+pub(crate) fn para(style: &str, text: &str) -> String {
     format!("<w:p><w:pPr><w:pStyle w:val=\"{style}\"/></w:pPr>{}</w:p>", run(text, ""))
 }
 
@@ -69,7 +93,9 @@ fn cell(text: &str, width: u32, header: bool) -> String {
     )
 }
 
-fn table(widths: &[u32], header: &[&str], rows: &[Vec<String>]) -> String {
+/// A table with a repeated, shaded header row; `widths` in twips (they should add up
+/// to [`TEXT_WIDTH`]).
+pub(crate) fn table(widths: &[u32], header: &[&str], rows: &[Vec<String>]) -> String {
     let mut t = String::from(
         "<w:tbl><w:tblPr><w:tblStyle w:val=\"TableGrid\"/><w:tblW w:w=\"5000\" w:type=\"pct\"/><w:tblLayout w:type=\"fixed\"/></w:tblPr><w:tblGrid>",
     );
@@ -94,17 +120,8 @@ fn table(widths: &[u32], header: &[&str], rows: &[Vec<String>]) -> String {
 
 fn document_xml(b: &Bulletin) -> String {
     let mut d = String::with_capacity(32 * 1024);
-    d.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n");
-    d.push_str("<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><w:body>");
-
-    // The red header: title, number, "编：… date" over a red rule.
-    d.push_str(&para("RedTitle", &b.title));
-    d.push_str(&para("IssueNumber", &number_line(b)));
-    d.push_str(&format!(
-        "<w:p><w:pPr><w:pStyle w:val=\"Byline\"/></w:pPr>{}<w:r><w:tab/></w:r>{}</w:p>",
-        run(&compiled_by_line(b), ""),
-        run(&zh_date(b.date), "")
-    ));
+    d.push_str(DOCUMENT_START);
+    d.push_str(&red_header(&b.title, &number_line(b), &compiled_by_line(b), &zh_date(b.date)));
 
     let mut section = 1;
     d.push_str(&para("Heading1", &format!("{}、本期概况", zh_ordinal(section))));
@@ -139,9 +156,7 @@ fn document_xml(b: &Bulletin) -> String {
             .top_events
             .iter()
             .enumerate()
-            .map(|(i, (name, items, sources))| {
-                vec![(i + 1).to_string(), name.clone(), items.to_string(), sources.to_string()]
-            })
+            .map(|(i, ev)| vec![(i + 1).to_string(), ev.title.clone(), ev.items.to_string(), ev.sources.to_string()])
             .collect();
         d.push_str(&table(&[800, 5244, 1400, 1400], &["序号", "事件", "信息数", "来源数"], &rows));
     }
@@ -161,7 +176,7 @@ fn document_xml(b: &Bulletin) -> String {
                     zh_time(en.published.as_ref()),
                     en.tone.zh().to_string(),
                     en.level.zh().to_string(),
-                    en.case.as_ref().map(|(s, _)| s.clone()).unwrap_or_else(|| "—".to_string()),
+                    case_cell(en),
                 ]
             })
             .collect();
@@ -175,28 +190,12 @@ fn document_xml(b: &Bulletin) -> String {
         section += 1;
         for (i, en) in b.entries.iter().enumerate() {
             d.push_str(&para("Heading2", &format!("（{}）{}", zh_ordinal(i + 1), en.headline)));
-            d.push_str(&para(
-                "Meta",
-                &format!(
-                    "来源：{}（{}）　时间：{}　倾向：{}　等级：{}",
-                    en.source,
-                    en.tier.zh(),
-                    zh_time(en.published.as_ref()),
-                    en.tone.zh(),
-                    en.level.zh()
-                ),
-            ));
-            for p in en.summary.split('\n').filter(|p| !p.trim().is_empty()) {
-                d.push_str(&para("BodyText", p.trim()));
+            d.push_str(&para("Meta", &entry_meta(en)));
+            for p in paragraphs(&en.summary) {
+                d.push_str(&para("BodyText", p));
             }
-            if let Some(sp) = en.spread {
-                d.push_str(&para("Meta", &format!("传播：{}", spread_text(sp))));
-            }
-            if let Some((state, answer)) = &en.case {
-                d.push_str(&para("Meta", &format!("处置：{state}")));
-                if let Some(a) = answer {
-                    d.push_str(&para("Meta", &format!("答复：{a}")));
-                }
+            for line in entry_extra(en) {
+                d.push_str(&para("Meta", &line));
             }
             if !en.url.is_empty() {
                 d.push_str(&para("Link", &format!("原文链接：{}", en.url)));
@@ -206,27 +205,25 @@ fn document_xml(b: &Bulletin) -> String {
 
     if let Some(c) = b.comment.as_deref().filter(|c| !c.trim().is_empty()) {
         d.push_str(&para("Heading1", &format!("{}、网宣办意见", zh_ordinal(section))));
-        for p in c.split('\n').filter(|p| !p.trim().is_empty()) {
-            d.push_str(&para("BodyText", p.trim()));
+        for p in paragraphs(c) {
+            d.push_str(&para("BodyText", p));
         }
     }
 
     // 版记: the recipients between two black rules.
     d.push_str(&para("Recipients", &recipients_line(b)));
 
-    d.push_str(
-        "<w:sectPr><w:footerReference w:type=\"default\" r:id=\"rIdFooter1\"/><w:pgSz w:w=\"11906\" w:h=\"16838\"/><w:pgMar w:top=\"2098\" w:right=\"1474\" w:bottom=\"1984\" w:left=\"1588\" w:header=\"851\" w:footer=\"992\" w:gutter=\"0\"/><w:docGrid w:type=\"lines\" w:linePitch=\"579\"/></w:sectPr>",
-    );
-    d.push_str("</w:body></w:document>");
+    d.push_str(DOCUMENT_END);
     d
 }
 
-fn core_xml(b: &Bulletin) -> String {
+/// `docProps/core.xml`: title, author, language, date.
+pub(crate) fn core_xml(title: &str, creator: &str, date: chrono::NaiveDate) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:dcterms=\"http://purl.org/dc/terms/\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><dc:title>{}</dc:title><dc:creator>{}</dc:creator><dc:language>zh-CN</dc:language><dcterms:created xsi:type=\"dcterms:W3CDTF\">{}T00:00:00Z</dcterms:created></cp:coreProperties>",
-        xml_escape(&format!("{} {}", b.title, number_line(b))),
-        xml_escape(&b.compiled_by),
-        b.date.format("%Y-%m-%d")
+        xml_escape(title),
+        xml_escape(creator),
+        date.format("%Y-%m-%d")
     )
 }
 

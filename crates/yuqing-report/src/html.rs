@@ -4,8 +4,8 @@
 use crate::chart::tone_chart_svg;
 use crate::model::Bulletin;
 use crate::text::{
-    category_sentence, compiled_by_line, number_line, overview_sentence, recipients_line, spread_text, xml_escape,
-    zh_date, zh_ordinal, zh_time,
+    case_cell, category_sentence, compiled_by_line, entry_extra, entry_meta, number_line, overview_sentence,
+    paragraphs, recipients_line, xml_escape, zh_date, zh_ordinal, zh_time,
 };
 
 const CSS: &str = r#"
@@ -60,8 +60,14 @@ pub fn render_html(b: &Bulletin) -> String {
         h.push_str(
             "<p>本期主要事件：</p>\n<table>\n<tr><th>序号</th><th>事件</th><th>信息数</th><th>来源数</th></tr>\n",
         );
-        for (i, (name, items, sources)) in b.overview.top_events.iter().enumerate() {
-            h.push_str(&format!("<tr><td>{}</td><td>{}</td><td>{items}</td><td>{sources}</td></tr>\n", i + 1, e(name)));
+        for (i, ev) in b.overview.top_events.iter().enumerate() {
+            h.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                i + 1,
+                e(&ev.title),
+                ev.items,
+                ev.sources
+            ));
         }
         h.push_str("</table>\n");
     }
@@ -71,7 +77,7 @@ pub fn render_html(b: &Bulletin) -> String {
         section += 1;
         h.push_str("<table>\n<tr><th>序号</th><th>标题</th><th>来源</th><th>时间</th><th>倾向</th><th>等级</th><th>处置</th></tr>\n");
         for (i, en) in b.entries.iter().enumerate() {
-            let case = en.case.as_ref().map(|(s, _)| s.as_str()).unwrap_or("—");
+            let case = case_cell(en);
             h.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}（{}）</td><td>{}</td><td class=\"tone-{}\">{}</td><td>{}</td><td>{}</td></tr>\n",
                 i + 1,
@@ -82,7 +88,7 @@ pub fn render_html(b: &Bulletin) -> String {
                 en.tone.id(),
                 e(en.tone.zh()),
                 e(en.level.zh()),
-                e(case)
+                e(&case)
             ));
         }
         h.push_str("</table>\n");
@@ -91,25 +97,12 @@ pub fn render_html(b: &Bulletin) -> String {
         section += 1;
         for (i, en) in b.entries.iter().enumerate() {
             h.push_str(&format!("<section class=\"entry\">\n<h3>（{}）{}</h3>\n", zh_ordinal(i + 1), e(&en.headline)));
-            h.push_str(&format!(
-                "<p class=\"meta\">来源：{}（{}）　时间：{}　倾向：{}　等级：{}</p>\n",
-                e(&en.source),
-                e(en.tier.zh()),
-                e(&zh_time(en.published.as_ref())),
-                e(en.tone.zh()),
-                e(en.level.zh())
-            ));
-            for para in en.summary.split('\n').filter(|p| !p.trim().is_empty()) {
-                h.push_str(&format!("<p>{}</p>\n", e(para.trim())));
+            h.push_str(&format!("<p class=\"meta\">{}</p>\n", e(&entry_meta(en))));
+            for para in paragraphs(&en.summary) {
+                h.push_str(&format!("<p>{}</p>\n", e(para)));
             }
-            if let Some(sp) = en.spread {
-                h.push_str(&format!("<p class=\"meta\">传播：{}</p>\n", e(&spread_text(sp))));
-            }
-            if let Some((state, answer)) = &en.case {
-                h.push_str(&format!("<p class=\"meta\">处置：{}</p>\n", e(state)));
-                if let Some(a) = answer {
-                    h.push_str(&format!("<p class=\"meta\">答复：{}</p>\n", e(a)));
-                }
+            for line in entry_extra(en) {
+                h.push_str(&format!("<p class=\"meta\">{}</p>\n", e(&line)));
             }
             if !en.url.is_empty() {
                 let href =
@@ -126,8 +119,8 @@ pub fn render_html(b: &Bulletin) -> String {
 
     if let Some(c) = b.comment.as_deref().filter(|c| !c.trim().is_empty()) {
         h.push_str(&format!("<h2>{}、网宣办意见</h2>\n", zh_ordinal(section)));
-        for para in c.split('\n').filter(|p| !p.trim().is_empty()) {
-            h.push_str(&format!("<p>{}</p>\n", e(para.trim())));
+        for para in paragraphs(c) {
+            h.push_str(&format!("<p>{}</p>\n", e(para)));
         }
     }
     h.push_str("</main>\n<footer>\n");

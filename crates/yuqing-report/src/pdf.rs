@@ -1,51 +1,25 @@
-//! The bulletin as a PDF, typeset in-process by typst used as a library.
-//!
-//! The typst template below is a constant: no collected text is ever spliced into
-//! typst markup. The bulletin travels as a JSON file (`/data.json`) that only this
-//! world serves, and the template places its strings as text, so a headline such as
-//! `#set page(width: 1pt)` or `]` `$` `\` prints as written.
+//! The bulletin as a PDF, typeset in-process by typst used as a library
+//! ([`crate::typeset`]): the template `bulletin.typ` reads the bulletin as JSON data.
 
 use chrono::Datelike;
 use serde_json::{json, Value};
-use typst::diag::{FileError, FileResult, SourceDiagnostic};
-use typst::foundations::{Bytes, Datetime, Duration};
-use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
-use typst::text::{Font, FontBook};
-use typst::utils::LazyHash;
-use typst::{Library, LibraryExt, World};
-use typst_layout::PagedDocument;
-use typst_pdf::PdfOptions;
 
 use crate::chart::{TONE_COLOURS, TONE_LABELS};
 use crate::fonts::FontSet;
 use crate::model::Bulletin;
 use crate::text::{
-    category_sentence, compiled_by_line, number_line, overview_sentence, recipients_line, spread_text, zh_date,
-    zh_ordinal, zh_time,
+    case_cell, category_sentence, compiled_by_line, entry_extra, entry_meta, number_line, overview_sentence,
+    paragraphs, recipients_line, zh_date, zh_ordinal, zh_time,
 };
+use crate::typeset::{typeset, SANS, SERIF};
 use crate::ReportError;
-
-/// Body text, tables, the red title (no 方正小标宋 on a Debian server; the serif bold
-/// stands in for it).
-pub(crate) const SERIF: &str = "Noto Serif CJK SC";
-/// Headings and the chart.
-pub(crate) const SANS: &str = "Noto Sans CJK SC";
 
 const TEMPLATE: &str = include_str!("bulletin.typ");
 
 /// The bulletin as a PDF. Fails with [`ReportError::MissingFont`] when the Simplified
 /// Chinese families it names are not in `fonts`.
 pub fn render_pdf(b: &Bulletin, fonts: &FontSet) -> Result<Vec<u8>, ReportError> {
-    fonts.require(&[SERIF, SANS])?;
-    let data = serde_json::to_vec(&data_json(b)).map_err(|e| ReportError::Typeset(e.to_string()))?;
-    let world = BulletinWorld::new(fonts, data, b);
-    let doc =
-        typst::compile::<PagedDocument>(&world).output.map_err(|errs| ReportError::Typeset(diagnostics(&errs)))?;
-    typst_pdf::pdf(&doc, &PdfOptions::default()).map_err(|errs| ReportError::Pdf(diagnostics(&errs)))
-}
-
-fn diagnostics(errs: &[SourceDiagnostic]) -> String {
-    errs.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; ")
+    typeset(TEMPLATE, &data_json(b), b.date, fonts)
 }
 
 /// Everything the template shows, as display-ready strings.
@@ -61,23 +35,13 @@ fn data_json(b: &Bulletin) -> Value {
         .top_events
         .iter()
         .enumerate()
-        .map(|(i, (name, items, sources))| json!([(i + 1).to_string(), name, items.to_string(), sources.to_string()]))
+        .map(|(i, ev)| json!([(i + 1).to_string(), ev.title, ev.items.to_string(), ev.sources.to_string()]))
         .collect();
     let entries: Vec<Value> = b
         .entries
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            let mut extra = Vec::new();
-            if let Some(sp) = e.spread {
-                extra.push(format!("传播：{}", spread_text(sp)));
-            }
-            if let Some((state, answer)) = &e.case {
-                extra.push(format!("处置：{state}"));
-                if let Some(a) = answer {
-                    extra.push(format!("答复：{a}"));
-                }
-            }
             json!({
                 "row": [
                     (i + 1).to_string(),
@@ -86,18 +50,17 @@ fn data_json(b: &Bulletin) -> Value {
                     zh_time(e.published.as_ref()),
                     e.tone.zh(),
                     e.level.zh(),
-                    e.case.as_ref().map(|(s, _)| s.as_str()).unwrap_or("—"),
+                    case_cell(e),
                 ],
                 "heading": format!("（{}）{}", zh_ordinal(i + 1), e.headline),
-                "meta": format!("来源：{}（{}）　时间：{}　倾向：{}　等级：{}", e.source, e.tier.zh(), zh_time(e.published.as_ref()), e.tone.zh(), e.level.zh()),
-                "summary": e.summary.split('\n').map(str::trim).filter(|p| !p.is_empty()).collect::<Vec<_>>(),
-                "extra": extra,
+                "meta": entry_meta(e),
+                "summary": paragraphs(&e.summary).collect::<Vec<_>>(),
+                "extra": entry_extra(e),
                 "url": if e.url.is_empty() { String::new() } else { format!("原文链接：{}", e.url) },
             })
         })
         .collect();
-    let comment: Vec<&str> =
-        b.comment.as_deref().unwrap_or("").split('\n').map(str::trim).filter(|p| !p.is_empty()).collect();
+    let comment: Vec<&str> = paragraphs(b.comment.as_deref().unwrap_or("")).collect();
     json!({
         "serif": SERIF,
         "sans": SANS,
@@ -136,70 +99,4 @@ fn sections(b: &Bulletin) -> Value {
     };
     let comment = next("网宣办意见");
     json!({"overview": overview, "list": list, "detail": detail, "comment": comment})
-}
-
-/// The typst world: one main file, one data file, the given fonts, no packages.
-struct BulletinWorld<'a> {
-    library: LazyHash<Library>,
-    fonts: &'a FontSet,
-    main: Source,
-    data_id: FileId,
-    data: Bytes,
-    today: Option<Datetime>,
-}
-
-impl<'a> BulletinWorld<'a> {
-    fn new(fonts: &'a FontSet, data: Vec<u8>, b: &Bulletin) -> Self {
-        let main = Source::detached(TEMPLATE);
-        // "/data.json" is a constant, valid virtual path; failing here is a bug in this line.
-        let vpath = VirtualPath::new("/data.json").expect("constant virtual path is valid");
-        let data_id = RootedPath::new(VirtualRoot::Project, vpath).intern();
-        let today = Datetime::from_ymd(b.date.year(), b.date.month() as u8, b.date.day() as u8);
-        BulletinWorld {
-            library: LazyHash::new(Library::builder().build()),
-            fonts,
-            main,
-            data_id,
-            data: Bytes::new(data),
-            today,
-        }
-    }
-}
-
-impl World for BulletinWorld<'_> {
-    fn library(&self) -> &LazyHash<Library> {
-        &self.library
-    }
-
-    fn book(&self) -> &LazyHash<FontBook> {
-        &self.fonts.book
-    }
-
-    fn main(&self) -> FileId {
-        self.main.id()
-    }
-
-    fn source(&self, id: FileId) -> FileResult<Source> {
-        if id == self.main.id() {
-            Ok(self.main.clone())
-        } else {
-            Err(FileError::AccessDenied)
-        }
-    }
-
-    fn file(&self, id: FileId) -> FileResult<Bytes> {
-        if id == self.data_id {
-            Ok(self.data.clone())
-        } else {
-            Err(FileError::AccessDenied)
-        }
-    }
-
-    fn font(&self, index: usize) -> Option<Font> {
-        self.fonts.font(index)
-    }
-
-    fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
-        self.today
-    }
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 
-use crate::model::Bulletin;
+use crate::model::{Bulletin, Entry, Spread};
 
 /// Escapes text for XML and HTML element content and attribute values.
 pub(crate) fn xml_escape(s: &str) -> String {
@@ -36,10 +36,10 @@ pub(crate) fn zh_time(t: Option<&DateTime<FixedOffset>>) -> String {
     }
 }
 
-/// "第3期", or "2026年第3期（总第15期）" when numbering resets per year.
+/// "第3期", or "2026年第3期" when the series' numbering resets every year.
 pub(crate) fn number_line(b: &Bulletin) -> String {
     match b.series_number_in_year {
-        Some(n) => format!("{}年第{}期（总第{}期）", b.year, n, b.number),
+        Some(n) => format!("{}年第{}期", b.year, n),
         None => format!("第{}期", b.number),
     }
 }
@@ -101,7 +101,64 @@ pub(crate) fn zh_ordinal(n: usize) -> String {
     }
 }
 
-/// "传播：5条信息，3个来源".
-pub(crate) fn spread_text(s: (usize, usize)) -> String {
-    format!("{}条信息，{}个来源", s.0, s.1)
+/// "5条信息，3个来源".
+pub(crate) fn spread_text(s: Spread) -> String {
+    format!("{}条信息，{}个来源", s.items, s.sources)
+}
+
+/// "来源：赣州论坛（本市媒体）　时间：…　倾向：负面　等级：重要".
+pub(crate) fn entry_meta(e: &Entry) -> String {
+    format!(
+        "来源：{}（{}）　时间：{}　倾向：{}　等级：{}",
+        e.source,
+        e.tier.zh(),
+        zh_time(e.published.as_ref()),
+        e.tone.zh(),
+        e.level.zh()
+    )
+}
+
+/// The case column of the entries table: "已回应", "核实中（已超时）" or "—".
+pub(crate) fn case_cell(e: &Entry) -> String {
+    match &e.case {
+        Some(c) if c.overdue => format!("{}（已超时）", c.state.zh()),
+        Some(c) => c.state.zh().to_string(),
+        None => "—".to_string(),
+    }
+}
+
+/// The lines under an entry's summary, in every format: categories, spread, case,
+/// the official answer (channel and time first, so it reads as attributed) and its link.
+pub(crate) fn entry_extra(e: &Entry) -> Vec<String> {
+    let mut v = Vec::new();
+    if !e.categories.is_empty() {
+        let cats: Vec<&str> = e.categories.iter().map(|c| c.zh()).collect();
+        v.push(format!("类别：{}", cats.join("、")));
+    }
+    if let Some(sp) = e.spread {
+        v.push(format!("传播：{}", spread_text(sp)));
+    }
+    if let Some(c) = &e.case {
+        v.push(format!("处置：{}", case_cell(e)));
+        if let Some(a) = &c.answer {
+            let mut by = Vec::new();
+            if !a.channel.trim().is_empty() {
+                by.push(a.channel.trim().to_string());
+            }
+            if let Some(at) = &a.at {
+                by.push(zh_time(Some(at)));
+            }
+            let by = if by.is_empty() { String::new() } else { format!("（{}）", by.join("，")) };
+            v.push(format!("官方回应{by}：{}", a.text.trim()));
+            if let Some(u) = a.url.as_deref().filter(|u| !u.trim().is_empty()) {
+                v.push(format!("回应链接：{}", u.trim()));
+            }
+        }
+    }
+    v
+}
+
+/// Paragraphs of a multi-line text, trimmed, blank ones dropped.
+pub(crate) fn paragraphs(s: &str) -> impl Iterator<Item = &str> {
+    s.split('\n').map(str::trim).filter(|p| !p.is_empty())
 }
