@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use yuqing_core::config::Config;
 use yuqing_core::{Level, Tone};
-use yuqing_report::{Bulletin, Entry, Overview};
+use yuqing_report::{Answer, Bulletin, CaseInfo, Entry, Overview, Spread, TopEvent};
 use yuqing_store::{ItemFilter, ItemQuery, Store};
 
 /// Most entries in one issue; the overview still counts every item of the period.
@@ -97,12 +97,16 @@ pub async fn create(config: &Config, store: &Store, since: Option<&str>, until: 
         } else {
             let sources: HashSet<&str> =
                 detail.duplicates.iter().map(|d| d.source.as_str()).chain([it.source.as_str()]).collect();
-            Some((detail.duplicates.len() + 1, sources.len()))
+            Some(Spread { items: detail.duplicates.len() + 1, sources: sources.len() })
         };
-        if let Some((n, s)) = spread {
-            top_events.push((it.title.clone(), n, s));
+        if let Some(sp) = spread {
+            top_events.push(TopEvent { title: it.title.clone(), items: sp.items, sources: sp.sources });
         }
-        let case = store.case_of_item(it.id).await?.map(|(state, answer)| (state.zh().to_string(), answer));
+        let case = store.case_of_item(it.id).await?.map(|(state, answer)| CaseInfo {
+            state,
+            overdue: false,
+            answer: answer.map(|text| Answer { channel: String::new(), text, url: None, at: None }),
+        });
         let summary: String = detail.content.lines().filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join("");
         let summary: String = summary.chars().take(200).collect();
         entries.push(Entry {
@@ -114,11 +118,12 @@ pub async fn create(config: &Config, store: &Store, since: Option<&str>, until: 
             summary,
             tone: it.tone,
             level: it.level,
+            categories: it.categories.clone(),
             spread,
             case,
         });
     }
-    top_events.sort_by_key(|e| std::cmp::Reverse(e.1));
+    top_events.sort_by_key(|e| std::cmp::Reverse(e.items));
     top_events.truncate(5);
     let bulletin = Bulletin {
         title: config.bulletin.title.clone(),
