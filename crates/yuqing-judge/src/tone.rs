@@ -115,6 +115,26 @@ fn lexicon() -> &'static Lexicon {
     LEX.get_or_init(|| parse_lexicon(LEXICON).0)
 }
 
+/// The lexicon's sentiment words as labelled rows for the trained model: `(word,
+/// tone, weight)`, sorted by word so that training stays deterministic. The model
+/// learns its words from reviews and general news; these rows teach it the office's
+/// own words (拖欠, 冒领, 发放到位), which the shared data barely contains. See
+/// `TrainOptions::lexicon_weight`.
+pub fn lexicon_examples() -> Vec<(String, Tone, f32)> {
+    let mut out: Vec<(String, Tone, f32)> = lexicon()
+        .by_first
+        .values()
+        .flatten()
+        .filter_map(|(w, e)| match *e {
+            Entry::Sentiment(v) if v < 0.0 => Some((w.iter().collect(), Tone::Negative, -v)),
+            Entry::Sentiment(v) if v > 0.0 => Some((w.iter().collect(), Tone::Positive, v)),
+            _ => None,
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0).then(a.2.total_cmp(&b.2)));
+    out
+}
+
 /// Punctuation ends a clause: a negator does not reach past it.
 fn ends_clause(c: char) -> bool {
     matches!(c, '，' | '。' | '！' | '？' | '；' | '：' | '、' | ',' | '.' | '!' | '?' | ';' | ':' | '\n')

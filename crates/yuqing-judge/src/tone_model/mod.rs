@@ -39,6 +39,7 @@
 pub mod data;
 pub mod features;
 mod lbfgs;
+pub mod linear;
 
 pub use data::{
     evaluate, is_held_out, read_tsv, read_tsv_str, train_from_files, ClassReport, EvalReport, TrainError, TrainReport,
@@ -46,6 +47,7 @@ pub use data::{
 pub use features::FeatureConfig;
 
 use features::{Extractor, Features};
+use linear::Row;
 use std::cell::RefCell;
 use std::path::Path;
 use yuqing_core::Tone;
@@ -130,6 +132,10 @@ pub struct TrainOptions {
     pub nb_alpha: f32,
     /// Floor of the NB scale, so that rare or balanced n-grams are not switched off.
     pub nb_floor: f32,
+    /// Weight of a row made of one lexicon word ([`crate::tone::lexicon_examples`]:
+    /// 拖欠 negative, 发放到位 positive, times the word's strength) relative to a
+    /// 3-class row; 0 leaves the lexicon out of training.
+    pub lexicon_weight: f32,
 }
 
 impl Default for TrainOptions {
@@ -145,6 +151,7 @@ impl Default for TrainOptions {
             quantization: Quantization::I16,
             nb_alpha: 0.0,
             nb_floor: 0.1,
+            lexicon_weight: 0.0,
         }
     }
 }
@@ -239,20 +246,17 @@ impl ToneModel {
             .map(|&c| if c == 0 { 0.0 } else { ((n3 as f32) / (3.0 * c as f32)).powf(opts.balance) })
             .collect();
 
-        struct Row {
-            f: Features,
-            y: usize,
-            w: f32,
-            polar: bool,
-        }
         let mut ex = Extractor::default();
         let mut rows: Vec<Row> = Vec::with_capacity(examples.len() * 2);
+        // A 2-class row's softmax runs over negative and positive only.
+        const POLAR: u64 = 0b101;
         for e in examples {
             let y = class_index(e.tone);
             if e.polar && y == 1 {
                 continue; // a neutral 2-class row is a contradiction; skip it
             }
             let w = if e.polar { opts.polar_weight } else { class_w[y] };
+            let allowed = if e.polar { POLAR } else { 0 };
             let mut f = Features::default();
             ex.extract(&e.title, &e.content, &cfg, &mut f);
             let has_title = !e.title.trim().is_empty();
@@ -260,41 +264,23 @@ impl ToneModel {
                 let mut joined = Features::default();
                 let text = format!("{}\n{}", e.title, e.content);
                 ex.extract("", &text, &cfg, &mut joined);
-                rows.push(Row { f, y, w: w * 0.5, polar: e.polar });
-                rows.push(Row { f: joined, y, w: w * 0.5, polar: e.polar });
+                rows.push(Row { f, y, w: w * 0.5, allowed });
+                rows.push(Row { f: joined, y, w: w * 0.5, allowed });
             } else {
-                rows.push(Row { f, y, w, polar: e.polar });
+                rows.push(Row { f, y, w, allowed });
             }
         }
-        // NB scaling: s_b from weighted binary occurrence counts per class.
-        let nb: Option<Vec<f32>> = (opts.nb_alpha > 0.0).then(|| {
-            let mut cnt = vec![0.0f64; buckets * 3];
-            let mut tot = [0.0f64; 3];
-            for r in &rows {
-                for &b in &r.f.idx {
-                    cnt[b as usize * 3 + r.y] += f64::from(r.w);
+        if opts.lexicon_weight > 0.0 {
+            for (word, tone, strength) in crate::tone::lexicon_examples() {
+                let mut f = Features::default();
+                ex.extract("", &word, &cfg, &mut f);
+                if !f.idx.is_empty() {
+                    rows.push(Row { f, y: class_index(tone), w: opts.lexicon_weight * strength, allowed: 0 });
                 }
-                tot[r.y] += f64::from(r.w) * r.f.idx.len() as f64;
             }
-            let a = f64::from(opts.nb_alpha);
-            let all: f64 = tot.iter().sum();
-            let mut s = vec![0.0f32; buckets];
-            for (b, sb) in s.iter_mut().enumerate() {
-                let c = &cnt[b * 3..b * 3 + 3];
-                let cs: f64 = c.iter().sum();
-                let mut best = 0.0f64;
-                for k in 0..3 {
-                    if tot[k] <= 0.0 {
-                        continue;
-                    }
-                    let p = (c[k] + a) / (tot[k] + a);
-                    let q = (cs - c[k] + a) / (all - tot[k] + a);
-                    best = best.max((p / q).ln().abs());
-                }
-                *sb = (best as f32).max(opts.nb_floor);
-            }
-            s
-        });
+        }
+        let nb: Option<Vec<f32>> =
+            (opts.nb_alpha > 0.0).then(|| linear::nb_scale(&rows, 3, buckets, opts.nb_alpha, opts.nb_floor));
         if let Some(s) = &nb {
             for r in &mut rows {
                 for (b, v) in r.f.idx.iter().zip(r.f.val.iter_mut()) {
@@ -302,47 +288,8 @@ impl ToneModel {
                 }
             }
         }
-        let total_w: f64 = rows.iter().map(|r| f64::from(r.w)).sum::<f64>().max(1e-12);
-        let nw = buckets * 3;
-        // Parameters: weights (bucket-major, 3 per bucket) then 3 biases.
-        let mut x = vec![0.0f32; nw + 3];
-        let l2 = f64::from(opts.l2);
-        let result = lbfgs::minimize(&mut x, opts.max_iter, 10, opts.tolerance, |x, g| {
-            g.iter_mut().for_each(|v| *v = 0.0);
-            let mut loss = 0.0f64;
-            for r in &rows {
-                let mut z = [x[nw], x[nw + 1], x[nw + 2]];
-                for (&b, &v) in r.f.idx.iter().zip(&r.f.val) {
-                    let o = b as usize * 3;
-                    z[0] += x[o] * v;
-                    z[1] += x[o + 1] * v;
-                    z[2] += x[o + 2] * v;
-                }
-                let p = softmax(z, r.polar);
-                loss -= f64::from(r.w) * f64::from(p[r.y].max(1e-30)).ln();
-                let scale = (f64::from(r.w) / total_w) as f32;
-                let mut d = [p[0] * scale, p[1] * scale, p[2] * scale];
-                d[r.y] -= scale;
-                for (&b, &v) in r.f.idx.iter().zip(&r.f.val) {
-                    let o = b as usize * 3;
-                    g[o] += d[0] * v;
-                    g[o + 1] += d[1] * v;
-                    g[o + 2] += d[2] * v;
-                }
-                g[nw] += d[0];
-                g[nw + 1] += d[1];
-                g[nw + 2] += d[2];
-            }
-            loss /= total_w;
-            let mut reg = 0.0f64;
-            for (gj, xj) in g[..nw].iter_mut().zip(&x[..nw]) {
-                reg += f64::from(*xj) * f64::from(*xj);
-                *gj += (l2 as f32) * xj;
-            }
-            loss + 0.5 * l2 * reg
-        });
-        let bias = [x[nw], x[nw + 1], x[nw + 2]];
-        x.truncate(nw);
+        let (mut x, bias, result) = linear::fit(&rows, 3, buckets, opts.l2, opts.max_iter, opts.tolerance);
+        let bias = [bias[0], bias[1], bias[2]];
         if let Some(s) = &nb {
             for (b, sb) in s.iter().enumerate() {
                 for k in 0..3 {
