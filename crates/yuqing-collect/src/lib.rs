@@ -52,6 +52,7 @@ pub use fetch::{
     ROBOTS_TOKEN,
 };
 pub use pass::{
-    collect_all, collect_source, Accepted, CollectedPage, PassOptions, PassReport, Progress, ProgressFn, Sink,
+    collect_all, collect_source, Accepted, CollectedPage, LeaseAnswer, PassOptions, PassReport, Progress, ProgressFn,
+    Sink,
 };
-pub use schedule::run_scheduler;
+pub use schedule::{run_scheduler, ScheduleOptions};

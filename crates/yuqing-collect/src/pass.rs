@@ -40,6 +40,27 @@ pub trait Sink: Send + Sync {
     ) -> impl Future<Output = ()> + Send;
     /// When the source was last polled, whatever the outcome.
     fn last_polled(&self, source: &str) -> impl Future<Output = Option<DateTime<Utc>>> + Send;
+    /// Asks to poll `source` now, holding it for `lease_for` (asked again to renew while
+    /// the pass runs). Several processes sharing one database each ask; one is granted.
+    /// A sink of one process grants always.
+    fn lease(&self, source: &str, lease_for: std::time::Duration) -> impl Future<Output = LeaseAnswer> + Send {
+        let _ = (source, lease_for);
+        async { LeaseAnswer::Granted }
+    }
+    /// Ends the pass over `source`: its next pass is due at `next_due`.
+    fn release(&self, source: &str, next_due: DateTime<Utc>) -> impl Future<Output = ()> + Send {
+        let _ = (source, next_due);
+        async {}
+    }
+}
+
+/// A sink's answer to a lease request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseAnswer {
+    /// Poll now.
+    Granted,
+    /// Not now (not due, or another process polls it): ask again at this time.
+    Wait(DateTime<Utc>),
 }
 
 /// What the sink did with a collected page.

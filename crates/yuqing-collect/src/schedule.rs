@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use yuqing_core::config::SourceConfig;
 
 use crate::fetch::Fetcher;
-use crate::pass::{guarded_pass, PassOptions, Sink};
+use crate::pass::{guarded_pass, LeaseAnswer, PassOptions, Sink};
 
 /// Sources due at start-up are spread over at most this long (and at most half the
 /// shortest interval), so that a restart does not hit every site in the same second.
@@ -23,11 +23,32 @@ const MIN_GAP: Duration = Duration::from_secs(1);
 /// they are cancelled.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
+/// How the scheduler paces and shares its work.
+#[derive(Debug, Clone, Copy)]
+pub struct ScheduleOptions {
+    /// Share of the interval by which polls are jittered (0..1).
+    pub jitter: f64,
+    /// Sources collected at the same time.
+    pub concurrency: usize,
+    /// How long a granted lease holds (renewed at a third of it while the pass runs).
+    pub lease_for: Duration,
+}
+
+/// What one scheduled task did.
+enum Ran {
+    /// Polled, starting then; the next pass is due after this long.
+    Polled { started: Instant, next_in: Duration },
+    /// The lease was refused: ask again at this moment.
+    Refused(Instant),
+}
+
 /// Runs until `shutdown` turns true (or its sender is dropped).
 ///
 /// Each enabled source is due at its last poll (from the sink) plus its interval,
 /// jittered by up to ±`jitter` × interval (drawn anew each time); sources never polled
-/// are due at once, staggered over a few seconds. At most `concurrency` sources are
+/// are due at once, staggered over a few seconds. When a source comes due the sink is
+/// asked for its lease: when several processes share the sources, only the one granted
+/// polls it, the others learn when to ask again. At most `concurrency` sources are
 /// collected at a time and a source is never collected twice at once. A failing or
 /// panicking source only fails its own pass.
 pub async fn run_scheduler<S: Sink + 'static>(
@@ -35,10 +56,11 @@ pub async fn run_scheduler<S: Sink + 'static>(
     sources: Vec<SourceConfig>,
     sink: Arc<S>,
     opts: PassOptions,
-    jitter: f64,
-    concurrency: usize,
+    schedule: ScheduleOptions,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let ScheduleOptions { jitter, concurrency, lease_for } = schedule;
+    let lease_for = lease_for.max(Duration::from_secs(3));
     let sources: Vec<Arc<SourceConfig>> = sources.into_iter().filter(|s| s.enabled).map(Arc::new).collect();
     let opts = Arc::new(opts);
     let jitter = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 0.0 };
@@ -47,7 +69,7 @@ pub async fn run_scheduler<S: Sink + 'static>(
 
     let mut due = initial_due(&sources, &*sink, jitter).await;
     let mut in_flight = vec![false; sources.len()];
-    let mut running: JoinSet<(usize, Instant)> = JoinSet::new();
+    let mut running: JoinSet<(usize, Ran)> = JoinSet::new();
     let mut task_index: HashMap<tokio::task::Id, usize> = HashMap::new();
 
     loop {
@@ -67,14 +89,17 @@ pub async fn run_scheduler<S: Sink + 'static>(
                 }
             }
             Some(joined) = running.join_next_with_id(), if !running.is_empty() => {
-                let (id, started) = match joined {
-                    Ok((id, (_, started))) => (id, Some(started)),
+                let (id, ran) = match joined {
+                    Ok((id, (_, ran))) => (id, Some(ran)),
                     Err(e) => (e.id(), None),
                 };
                 if let Some(i) = task_index.remove(&id) {
                     in_flight[i] = false;
-                    let from = started.unwrap_or_else(Instant::now);
-                    due[i] = later(from, jittered(sources[i].interval, jitter)).max(Instant::now() + MIN_GAP);
+                    due[i] = match ran {
+                        Some(Ran::Polled { started, next_in }) => later(started, next_in).max(Instant::now() + MIN_GAP),
+                        Some(Ran::Refused(at)) => at.max(Instant::now() + MIN_GAP),
+                        None => later(Instant::now(), jittered(sources[i].interval, jitter)),
+                    };
                 }
             }
             _ = sleep_until_opt(wake), if wake.is_some() => {
@@ -86,10 +111,10 @@ pub async fn run_scheduler<S: Sink + 'static>(
                     let (fetcher, sink, opts, source) =
                         (Arc::clone(&fetcher), Arc::clone(&sink), Arc::clone(&opts), Arc::clone(&sources[i]));
                     let stop = shutdown.clone();
+                    let next_in = jittered(source.interval, jitter);
                     let handle = running.spawn(async move {
-                        let started = Instant::now();
-                        guarded_pass(&fetcher, &source, &*sink, &opts, Some(&stop)).await;
-                        (i, started)
+                        let ran = leased_pass(&fetcher, &source, &*sink, &opts, &stop, lease_for, next_in).await;
+                        (i, ran)
                     });
                     task_index.insert(handle.id(), i);
                 }
@@ -105,6 +130,45 @@ pub async fn run_scheduler<S: Sink + 'static>(
         while running.join_next().await.is_some() {}
     }
     tracing::info!("The collection scheduler has stopped.");
+}
+
+/// One pass under the source's lease: asks for it, renews it while the pass runs, and
+/// gives it back with the next due time.
+async fn leased_pass<S: Sink>(
+    fetcher: &Fetcher,
+    source: &SourceConfig,
+    sink: &S,
+    opts: &PassOptions,
+    stop: &watch::Receiver<bool>,
+    lease_for: Duration,
+    next_in: Duration,
+) -> Ran {
+    let wall_start = Utc::now();
+    let started = Instant::now();
+    match sink.lease(&source.name, lease_for).await {
+        LeaseAnswer::Granted => {}
+        LeaseAnswer::Wait(at) => {
+            let wait = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+            return Ran::Refused(later(Instant::now(), wait));
+        }
+    }
+    let pass = guarded_pass(fetcher, source, sink, opts, Some(stop));
+    let renew = async {
+        let mut tick = tokio::time::interval_at(Instant::now() + lease_for / 3, lease_for / 3);
+        loop {
+            tick.tick().await;
+            if let LeaseAnswer::Wait(_) = sink.lease(&source.name, lease_for).await {
+                tracing::warn!(source = %source.name, "the lease of this source was lost during its pass");
+            }
+        }
+    };
+    tokio::select! {
+        _ = pass => {}
+        _ = renew => {}
+    }
+    let next_due = wall_start + chrono::Duration::from_std(next_in).unwrap_or(chrono::Duration::minutes(30));
+    sink.release(&source.name, next_due).await;
+    Ran::Polled { started, next_in }
 }
 
 async fn sleep_until_opt(at: Option<Instant>) {

@@ -14,7 +14,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use common::{config, serve, TestServer};
 use yuqing_collect::{
-    canonical_url, collect_all, collect_source, run_scheduler, Accepted, CollectedPage, Fetcher, PassOptions, Progress,
+    canonical_url, collect_all, collect_source, run_scheduler, Accepted, ScheduleOptions, CollectedPage, Fetcher, PassOptions, Progress,
     Sink, Validators,
 };
 use yuqing_core::config::SourceConfig;
@@ -371,7 +371,8 @@ async fn the_scheduler_polls_due_sources_and_stops_on_shutdown() {
     disabled.enabled = false;
 
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(run_scheduler(f, vec![fast, broken, recent, disabled], sink.clone(), opts(), 0.1, 2, rx));
+    let schedule = ScheduleOptions { jitter: 0.1, concurrency: 2, lease_for: Duration::from_secs(60) };
+    let task = tokio::spawn(run_scheduler(f, vec![fast, broken, recent, disabled], sink.clone(), opts(), schedule, rx));
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let stop = Instant::now();
     tx.send(true).unwrap();

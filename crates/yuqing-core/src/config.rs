@@ -101,6 +101,10 @@ pub struct CollectConfig {
     /// Sources collected at the same time (requests to one host are still one at a time).
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// How long a process holds a source it polls before another may take it over, when
+    /// several processes share one PostgreSQL (renewed while the pass runs).
+    #[serde(default = "d_60s", deserialize_with = "de_duration")]
+    pub source_lease: Duration,
 }
 
 impl Default for CollectConfig {
@@ -316,6 +320,10 @@ fn d_10s() -> Duration {
 }
 fn d_30s() -> Duration {
     Duration::from_secs(30)
+}
+
+fn d_60s() -> Duration {
+    Duration::from_secs(60)
 }
 fn d_30m() -> Duration {
     Duration::from_secs(30 * 60)
@@ -638,11 +646,24 @@ impl Config {
                 }
             }
         }
-        if !self.store.url.is_empty() && !self.store.url.starts_with("sqlite:") {
-            p(
-                "store.url".into(),
-                "only the embedded SQLite store (empty or sqlite:…) is supported in this version".into(),
-            );
+        let store_url = self.store.url.trim();
+        if !store_url.is_empty() {
+            match url::Url::parse(store_url) {
+                Ok(u) if u.scheme() == "postgres" || u.scheme() == "postgresql" => {
+                    if u.password().is_some() {
+                        p(
+                            "store.url".into(),
+                            "holds a password: secrets are never written in the file; give the password in \
+                             PGPASSWORD, or the whole URL in YUQING_DATABASE_URL (or --database-url)"
+                                .into(),
+                        );
+                    }
+                }
+                _ => p(
+                    "store.url".into(),
+                    "must be empty (the embedded SQLite file in the data folder) or a postgres://host/database URL".into(),
+                ),
+            }
         }
         if self.web.listen.parse::<std::net::SocketAddr>().is_err() {
             p("web.listen".into(), format!("`{}` is not an address like 127.0.0.1:8080", self.web.listen));

@@ -6,7 +6,8 @@
 use crate::{summary_from_row, ts, ItemSummary, Result, Store, StoreError, ITEM_COLUMNS};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use crate::db::Sql;
+use sqlx::Row;
 use yuqing_cases::{replay, transition, Action, Actor, CaseState, CaseView, DeadlineConfig, FlowError, Step};
 use yuqing_core::Level;
 
@@ -65,7 +66,7 @@ pub struct CaseFilter {
     pub open: bool,
 }
 
-type Tx<'a> = sqlx::Transaction<'a, Sqlite>;
+type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
 
 fn parse_time(s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
@@ -75,7 +76,7 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>> {
 
 async fn load_steps(tx: &mut Tx<'_>, case_id: i64) -> Result<Vec<StepRecord>> {
     let rows = sqlx::query(
-        "SELECT seq, action, actor, at, note, fields, from_state, to_state FROM case_steps WHERE case_id = ? ORDER BY seq",
+        "SELECT seq, action, actor, at, note, fields, from_state, to_state FROM case_steps WHERE case_id = $1 ORDER BY seq",
     )
     .bind(case_id)
     .fetch_all(&mut **tx)
@@ -83,7 +84,7 @@ async fn load_steps(tx: &mut Tx<'_>, case_id: i64) -> Result<Vec<StepRecord>> {
     rows.iter().map(step_from_row).collect()
 }
 
-fn step_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StepRecord> {
+fn step_from_row(r: &sqlx::any::AnyRow) -> Result<StepRecord> {
     let bad = |what: &str, v: &str| StoreError::Invalid(format!("stored step {what} `{v}` is unknown"));
     let action: String = r.try_get("action")?;
     let to_state: String = r.try_get("to_state")?;
@@ -128,13 +129,13 @@ impl Store {
         step: &Step,
         now: DateTime<Utc>,
     ) -> Result<(), CaseError> {
-        let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM case_steps WHERE case_id = ?")
+        let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM case_steps WHERE case_id = $1")
             .bind(case_id)
             .fetch_one(&mut **tx)
             .await?;
         sqlx::query(
             "INSERT INTO case_steps (case_id, seq, action, actor, actor_user_id, at, note, fields, from_state, to_state)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(case_id)
         .bind(seq)
@@ -149,7 +150,7 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         let (level_at_open, opened_at): (String, String) =
-            sqlx::query_as("SELECT level_at_open, opened_at FROM cases WHERE id = ?")
+            sqlx::query_as("SELECT level_at_open, opened_at FROM cases WHERE id = $1")
                 .bind(case_id)
                 .fetch_one(&mut **tx)
                 .await?;
@@ -158,8 +159,8 @@ impl Store {
         let steps: Vec<Step> = load_steps(tx, case_id).await?.into_iter().map(|s| s.step).collect();
         let view = replay(level_at_open, parse_time(&opened_at)?, &steps, &self.case_deadlines(), now)?;
         sqlx::query(
-            "UPDATE cases SET state = ?, level = ?, path = ?, assess_due = ?, answer_due = ?, assessed_at = ?,
-               answered_at = ?, closed_at = ?, updated_at = ? WHERE id = ?",
+            "UPDATE cases SET state = $1, level = $2, path = $3, assess_due = $4, answer_due = $5, assessed_at = $6,
+               answered_at = $7, closed_at = $8, updated_at = $9 WHERE id = $10",
         )
         .bind(view.state.id())
         .bind(view.level.id())
@@ -185,8 +186,8 @@ impl Store {
         note: &str,
         now: DateTime<Utc>,
     ) -> Result<CaseDetail, CaseError> {
-        let _w = self.write_lock.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let _w = self.write_guard().await;
+        let mut tx = self.begin_write().await?;
         let case_id = self.report_in_tx(&mut tx, item_id, actor, note, now).await?;
         tx.commit().await?;
         drop(_w);
@@ -202,12 +203,12 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<i64, CaseError> {
         let level: Option<String> =
-            sqlx::query_scalar("SELECT level FROM items WHERE id = ?").bind(item_id).fetch_optional(&mut **tx).await?;
+            sqlx::query_scalar("SELECT level FROM items WHERE id = $1").bind(item_id).fetch_optional(&mut **tx).await?;
         let level = level.ok_or(CaseError::NoItem(item_id))?;
         let item_level = Level::from_id(&level).unwrap_or(Level::Ordinary);
         let action = Action::Report { note: note.to_string() };
         let open: Option<(i64, String, String)> =
-            sqlx::query_as("SELECT id, state, level FROM cases WHERE item_id = ? AND state != 'closed'")
+            sqlx::query_as("SELECT id, state, level FROM cases WHERE item_id = $1 AND state != 'closed'")
                 .bind(item_id)
                 .fetch_optional(&mut **tx)
                 .await?;
@@ -221,7 +222,7 @@ impl Store {
         let d = self.case_deadlines().for_level(item_level);
         let case_id: i64 = sqlx::query_scalar(
             "INSERT INTO cases (item_id, level_at_open, opened_at, state, level, assess_due, answer_due, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(item_id)
         .bind(item_level.id())
@@ -245,9 +246,9 @@ impl Store {
         action: &Action,
         now: DateTime<Utc>,
     ) -> Result<CaseDetail, CaseError> {
-        let _w = self.write_lock.lock().await;
-        let mut tx = self.pool.begin().await?;
-        let row: Option<(String, String)> = sqlx::query_as("SELECT state, level FROM cases WHERE id = ?")
+        let _w = self.write_guard().await;
+        let mut tx = self.begin_write().await?;
+        let row: Option<(String, String)> = sqlx::query_as("SELECT state, level FROM cases WHERE id = $1")
             .bind(case_id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -264,7 +265,7 @@ impl Store {
     /// One case with its steps and item; overdue as of `now`.
     pub async fn case(&self, case_id: i64, now: DateTime<Utc>) -> Result<Option<CaseDetail>> {
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query("SELECT id, item_id, level_at_open, opened_at FROM cases WHERE id = ?")
+        let row = sqlx::query("SELECT id, item_id, level_at_open, opened_at FROM cases WHERE id = $1")
             .bind(case_id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -272,7 +273,7 @@ impl Store {
         let steps = load_steps(&mut tx, case_id).await?;
         let item_id: Option<i64> = row.try_get("item_id")?;
         let item = match item_id {
-            Some(id) => sqlx::query(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = ?"))
+            Some(id) => sqlx::query(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?
@@ -302,14 +303,14 @@ impl Store {
 
     /// Cases, overdue first, then the most serious, then the newest.
     pub async fn cases(&self, filter: &CaseFilter, now: DateTime<Utc>, limit: usize) -> Result<Vec<CaseSummary>> {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        let mut q = Sql::new(
             "SELECT c.id, c.item_id, c.level_at_open, c.opened_at, i.title FROM cases c LEFT JOIN items i ON i.id = c.item_id WHERE 1 = 1",
         );
         if let Some(s) = filter.state {
-            q.push(" AND c.state = ").push_bind(s.id());
+            q.push(" AND c.state = ").bind(s.id());
         }
         if let Some(l) = filter.level {
-            q.push(" AND c.level = ").push_bind(l.id());
+            q.push(" AND c.level = ").bind(l.id());
         }
         if filter.open {
             q.push(" AND c.state != 'closed'");
@@ -317,12 +318,13 @@ impl Store {
         // Overdue open cases first here too, so that the limit never drops one of them.
         let now_s = ts(now);
         q.push(" ORDER BY (c.state != 'closed' AND ((c.assessed_at IS NULL AND c.assess_due < ")
-            .push_bind(now_s.clone())
+            .bind(now_s.clone())
             .push(") OR (c.answered_at IS NULL AND c.answer_due < ")
-            .push_bind(now_s)
+            .bind(now_s)
             .push("))) DESC, c.opened_at DESC LIMIT ")
-            .push_bind(limit.clamp(1, 1000) as i64);
-        let rows = q.build().fetch_all(&self.pool).await?;
+            .bind(limit.clamp(1, 1000) as i64);
+        let (sql, args) = q.finish();
+        let rows = sqlx::query_with(&sql, args).fetch_all(&self.pool).await?;
         let deadlines = self.case_deadlines();
         let mut out = Vec::with_capacity(rows.len());
         let mut tx = self.pool.begin().await?;

@@ -102,14 +102,14 @@ fn check_by(by: &str) -> Result<&str> {
     Ok(by)
 }
 
-fn time(r: &sqlx::sqlite::SqliteRow, column: &str) -> Result<DateTime<Utc>> {
+fn time(r: &sqlx::any::AnyRow, column: &str) -> Result<DateTime<Utc>> {
     let s: String = r.try_get(column)?;
     DateTime::parse_from_rfc3339(&s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Invalid(format!("stored time `{s}` in `{column}` is not RFC 3339: {e}")))
 }
 
-fn shift_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ShiftRecord> {
+fn shift_from_row(r: &sqlx::any::AnyRow) -> Result<ShiftRecord> {
     Ok(ShiftRecord {
         id: r.try_get("id")?,
         shift: Shift {
@@ -123,7 +123,7 @@ fn shift_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ShiftRecord> {
     })
 }
 
-fn period_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<PeriodRecord> {
+fn period_from_row(r: &sqlx::any::AnyRow) -> Result<PeriodRecord> {
     Ok(PeriodRecord {
         id: r.try_get("id")?,
         period: SensitivePeriod { from: time(r, "from_at")?, to: time(r, "to_at")?, reason: r.try_get("reason")? },
@@ -157,7 +157,7 @@ impl Store {
             return Err(DutyStoreError::Invalid(problems));
         }
         let by = check_by(by)?;
-        let _w = self.write_lock.lock().await;
+        let _w = self.write_guard().await;
         let id = insert_shift(&self.pool, shift, by).await?;
         Ok(id)
     }
@@ -173,12 +173,12 @@ impl Store {
             }
         }
         let by = check_by(by)?;
-        let _w = self.write_lock.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let _w = self.write_guard().await;
+        let mut tx = self.begin_write().await?;
         let mut imported = Imported::default();
         for shift in shifts {
             let known: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM shifts WHERE user_name = ? AND from_at = ? AND to_at = ? LIMIT 1")
+                sqlx::query_scalar("SELECT id FROM shifts WHERE user_name = $1 AND from_at = $2 AND to_at = $3 LIMIT 1")
                     .bind(&shift.user)
                     .bind(ts(shift.from))
                     .bind(ts(shift.to))
@@ -197,8 +197,8 @@ impl Store {
 
     /// Deletes a shift; returns it, or `None` when there is no such shift.
     pub async fn delete_shift(&self, id: i64) -> Result<Option<ShiftRecord>> {
-        let _w = self.write_lock.lock().await;
-        let row = sqlx::query(&format!("DELETE FROM shifts WHERE id = ? RETURNING {SHIFT_COLUMNS}"))
+        let _w = self.write_guard().await;
+        let row = sqlx::query(&format!("DELETE FROM shifts WHERE id = $1 RETURNING {SHIFT_COLUMNS}"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -207,7 +207,7 @@ impl Store {
 
     /// One shift.
     pub async fn shift(&self, id: i64) -> Result<Option<ShiftRecord>> {
-        let row = sqlx::query(&format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE id = ?"))
+        let row = sqlx::query(&format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -216,7 +216,7 @@ impl Store {
 
     /// The shifts that share time with `[from, to)`, in roster order.
     pub async fn shifts(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ShiftRecord>> {
-        let rows = sqlx::query(&format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE to_at > ? AND from_at < ?"))
+        let rows = sqlx::query(&format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE to_at > $1 AND from_at < $2"))
             .bind(ts(from))
             .bind(ts(to))
             .fetch_all(&self.pool)
@@ -234,7 +234,7 @@ impl Store {
 
     /// The shifts on duty at `now` (`from <= now < to`), in roster order.
     pub async fn on_duty(&self, now: DateTime<Utc>) -> Result<Vec<ShiftRecord>> {
-        let rows = sqlx::query(&format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE to_at > ?1 AND from_at <= ?1"))
+        let rows = sqlx::query(&format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE to_at > $1 AND from_at <= $1"))
             .bind(ts(now))
             .fetch_all(&self.pool)
             .await?;
@@ -248,10 +248,10 @@ impl Store {
     pub async fn duty_now(&self, now: DateTime<Utc>) -> Result<DutyNow> {
         let rows = sqlx::query(
             "SELECT 'shift' AS kind, id, user_name AS text, from_at, to_at, note, created_by, created_at
-               FROM shifts WHERE to_at > ?1 AND from_at <= ?1
+               FROM shifts WHERE to_at > $1 AND from_at <= $1
              UNION ALL
              SELECT 'period' AS kind, id, reason AS text, from_at, to_at, NULL AS note, created_by, created_at
-               FROM sensitive_periods WHERE to_at > ?1 AND from_at <= ?1",
+               FROM sensitive_periods WHERE to_at > $1 AND from_at <= $1",
         )
         .bind(ts(now))
         .fetch_all(&self.pool)
@@ -282,10 +282,10 @@ impl Store {
             return Err(DutyStoreError::Invalid(problems));
         }
         let by = check_by(by)?;
-        let _w = self.write_lock.lock().await;
+        let _w = self.write_guard().await;
         let id = sqlx::query_scalar(
             "INSERT INTO sensitive_periods (from_at, to_at, reason, created_by, created_at)
-             VALUES (?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(ts(period.from))
         .bind(ts(period.to))
@@ -299,8 +299,8 @@ impl Store {
 
     /// Deletes (withdraws) a sensitive period; returns it, or `None` when there is none.
     pub async fn delete_period(&self, id: i64) -> Result<Option<PeriodRecord>> {
-        let _w = self.write_lock.lock().await;
-        let row = sqlx::query(&format!("DELETE FROM sensitive_periods WHERE id = ? RETURNING {PERIOD_COLUMNS}"))
+        let _w = self.write_guard().await;
+        let row = sqlx::query(&format!("DELETE FROM sensitive_periods WHERE id = $1 RETURNING {PERIOD_COLUMNS}"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -311,10 +311,10 @@ impl Store {
     /// is no such period or it is not active at `now` (one that has not started is
     /// withdrawn with [`Store::delete_period`]).
     pub async fn end_period(&self, id: i64, now: DateTime<Utc>) -> Result<Option<PeriodRecord>> {
-        let _w = self.write_lock.lock().await;
+        let _w = self.write_guard().await;
         // `from_at < now`, not `<=`: a period ending the moment it starts would be empty.
         let row = sqlx::query(&format!(
-            "UPDATE sensitive_periods SET to_at = ?2 WHERE id = ?1 AND from_at < ?2 AND to_at > ?2
+            "UPDATE sensitive_periods SET to_at = $2 WHERE id = $1 AND from_at < $2 AND to_at > $2
              RETURNING {PERIOD_COLUMNS}"
         ))
         .bind(id)
@@ -340,7 +340,7 @@ impl Store {
     /// The sensitive period active at `now` ([`Periods::active`]).
     pub async fn active_period(&self, now: DateTime<Utc>) -> Result<Option<PeriodRecord>> {
         let rows =
-            sqlx::query(&format!("SELECT {PERIOD_COLUMNS} FROM sensitive_periods WHERE to_at > ?1 AND from_at <= ?1"))
+            sqlx::query(&format!("SELECT {PERIOD_COLUMNS} FROM sensitive_periods WHERE to_at > $1 AND from_at <= $1"))
                 .bind(ts(now))
                 .fetch_all(&self.pool)
                 .await?;
@@ -354,14 +354,14 @@ impl Store {
     }
 }
 
-async fn insert_shift<'e, E: sqlx::Executor<'e, Database = sqlx::Sqlite>>(
+async fn insert_shift<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     executor: E,
     shift: &Shift,
     by: &str,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO shifts (user_name, from_at, to_at, note, created_by, created_at)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(&shift.user)
     .bind(ts(shift.from))

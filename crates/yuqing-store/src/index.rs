@@ -5,11 +5,12 @@
 //! the last item indexed is kept in tantivy's commit payload so that a crash between a
 //! database commit and an index commit is caught up on the next start.
 
+use crate::search::{self, Node};
 use crate::{ItemFilter, StoreError};
 use std::ops::Bound;
 use std::path::Path;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
 };
@@ -92,7 +93,8 @@ impl Tokenizer for JiebaTokenizer {
         let base = text.as_ptr() as usize;
         let mut tokens = Vec::new();
         for w in yuqing_text::segment::search_words(text) {
-            if !w.chars().any(char::is_alphanumeric) {
+            // The same tokens as `search::tokens`, which PostgreSQL's full text stores.
+            if !search::keep_token(w) {
                 continue;
             }
             let from = w.as_ptr() as usize - base;
@@ -229,19 +231,16 @@ impl SearchIndex {
         self.reader.reload().map_err(ix)
     }
 
-    /// Item ids matching `text` and the filters, newest first, and the total count.
+    /// Item ids matching the query and the filters, newest first, and the total count.
     pub fn search(
         &self,
-        text: &str,
+        node: &Node,
         filter: &ItemFilter,
         limit: usize,
         offset: usize,
     ) -> Result<(Vec<i64>, usize), StoreError> {
         let f = self.fields;
-        let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.content]);
-        parser.set_conjunction_by_default();
-        parser.set_field_boost(f.title, 2.0);
-        let (query, _errors) = parser.parse_query_lenient(text);
+        let query = search::tantivy_query::build(node, &[f.title, f.content]);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
         let term = |field: Field, v: &str| -> (Occur, Box<dyn Query>) {
             (Occur::Must, Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic)))

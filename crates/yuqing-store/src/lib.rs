@@ -1,5 +1,7 @@
-//! Storage for yuqing: the embedded SQLite database (through sqlx, WAL mode, numbered
-//! migrations) and the search index (tantivy, see [`index`]).
+//! Storage for yuqing: the embedded SQLite database (the default: WAL mode, a tantivy
+//! search index beside it, see [`index`]) or a shared PostgreSQL database (full text in
+//! the database, see [`search`]), through sqlx with numbered migrations per dialect
+//! (see [`db`] for why one query text serves both).
 //!
 //! The database is the truth. Every item is written in one transaction together with
 //! its SimHash bands and its raw page; ingest is idempotent on the canonical URL, so
@@ -7,16 +9,27 @@
 //! be rebuilt from it (`yuqing reindex`); on open, whatever the index missed (a crash
 //! between the two commits) is caught up.
 //!
-//! Writes are serialised inside the process by one async mutex: SQLite has one writer
-//! anyway, and a deferred transaction that reads before it writes could otherwise fail
-//! with SQLITE_BUSY when another connection commits in between.
+//! On SQLite, writes are serialised inside the process by one async mutex: SQLite has
+//! one writer anyway, and a deferred transaction that reads before it writes could
+//! otherwise fail with SQLITE_BUSY when another connection commits in between. On
+//! PostgreSQL several processes write at once: uniqueness is the database's (canonical
+//! URLs, one open case per item, outbox keys), and work is shared out by leases taken
+//! with `FOR UPDATE SKIP LOCKED` (sources in [`leases`], alerts in the outbox).
 
 mod alerts;
 mod bulletins;
 mod cases;
+pub mod db;
 mod duty;
 pub mod index;
+pub mod leases;
+pub mod search;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod users;
+
+pub use db::Backend;
+pub use leases::Lease;
 
 pub use alerts::{OutboxCounts, OutboxRow};
 pub use bulletins::BulletinRow;
@@ -28,12 +41,14 @@ pub use users::User;
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use index::{IndexDoc, SearchIndex};
 use serde::Serialize;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use db::Sql;
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use tokio::sync::MutexGuard;
 use yuqing_core::config::SourceConfig;
 use yuqing_core::{Category, Level, Tier, Tone};
 
@@ -42,6 +57,8 @@ use yuqing_core::{Category, Level, Tier, Tone};
 pub enum StoreError {
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("cannot connect to the database {url}: {source}; check `[store] url` (or --database-url / YUQING_DATABASE_URL) and that the server is up")]
+    Connect { url: String, source: sqlx::Error },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("search index error: {0}")]
@@ -194,9 +211,14 @@ pub struct Counts {
 }
 
 pub struct Store {
-    pool: SqlitePool,
-    index: SearchIndex,
+    pool: AnyPool,
+    backend: Backend,
+    /// The embedded search index; `None` on PostgreSQL, where the items table holds
+    /// the full text itself.
+    index: Option<SearchIndex>,
     write_lock: tokio::sync::Mutex<()>,
+    /// Names this process in leases (host, pid and a random part).
+    owner: String,
     /// Largest item id added to the index writer but not yet committed.
     pending_max_id: AtomicU64,
     data_dir: PathBuf,
@@ -230,7 +252,7 @@ pub fn decompress(body: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-pub(crate) fn summary_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ItemSummary> {
+pub(crate) fn summary_from_row(r: &AnyRow) -> Result<ItemSummary> {
     let tier: String = r.try_get("tier")?;
     let tone: String = r.try_get("tone")?;
     let level: String = r.try_get("level")?;
@@ -260,24 +282,47 @@ pub(crate) fn summary_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<ItemSummar
 }
 
 impl Store {
-    /// Opens (creating as needed) the store in `data_dir`: `yuqing.db` and `index/`.
+    /// Opens (creating as needed) the embedded store in `data_dir`: `yuqing.db` and `index/`.
     pub async fn open(data_dir: &Path) -> Result<Store> {
+        Store::open_with(data_dir, "").await
+    }
+
+    /// Opens the store: the embedded SQLite database in `data_dir` when `database_url` is
+    /// empty, else the PostgreSQL database it names (migrated as needed). `data_dir` is
+    /// still created: raw pages stay in the database, but commands keep their files there.
+    pub async fn open_with(data_dir: &Path, database_url: &str) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Io { path: data_dir.to_path_buf(), source: e })?;
-        let db = data_dir.join("yuqing.db");
-        let opts = SqliteConnectOptions::new()
-            .filename(&db)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        let (index, created) = SearchIndex::open(&data_dir.join("index"))?;
+        let url = database_url.trim();
+        let (pool, backend) = if url.is_empty() {
+            (db::connect_sqlite(&data_dir.join("yuqing.db")).await?, Backend::Sqlite)
+        } else if db::is_postgres_url(url) {
+            (db::connect_postgres(url, 8).await?, Backend::Postgres)
+        } else {
+            return Err(StoreError::Invalid(format!(
+                "the database URL {} is not supported: use postgres://… or leave it empty for the embedded SQLite file",
+                db::redact_url(url)
+            )));
+        };
+        db::migrate(&pool, backend).await?;
+        let (index, created) = match backend {
+            Backend::Sqlite => {
+                let (index, created) = SearchIndex::open(&data_dir.join("index"))?;
+                (Some(index), created)
+            }
+            Backend::Postgres => (None, false),
+        };
+        let owner = format!(
+            "{}-{}-{:08x}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into()),
+            std::process::id(),
+            rand::random::<u32>()
+        );
         let store = Store {
             pool,
+            backend,
             index,
             write_lock: tokio::sync::Mutex::new(()),
+            owner,
             pending_max_id: AtomicU64::new(0),
             data_dir: data_dir.to_path_buf(),
             deadlines: std::sync::RwLock::new(yuqing_cases::DeadlineConfig::default()),
@@ -294,13 +339,43 @@ impl Store {
         &self.data_dir
     }
 
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// This process's name in leases.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a deferred one that reads first could not upgrade when another
+    /// process (`yuqing user add` beside `serve`) wrote in between, and would fail with
+    /// SQLITE_BUSY instead of waiting its turn.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Serialises writers inside the process on SQLite (see the crate comment); nothing
+    /// on PostgreSQL, whose transactions take their own locks.
+    pub(crate) async fn write_guard(&self) -> Option<MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_lock.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     /// Brings the index up to date with the store: indexes items past the last index
     /// commit, and rebuilds everything when the counts still disagree.
     async fn catch_up_index(&self, created: bool) -> Result<()> {
+        let Some(index) = &self.index else { return Ok(()) };
         let (count, max_id): (i64, Option<i64>) =
             sqlx::query_as("SELECT COUNT(*), MAX(id) FROM items").fetch_one(&self.pool).await?;
         let max_id = max_id.unwrap_or(0);
@@ -308,14 +383,14 @@ impl Store {
             self.reindex(|_, _| {}).await?;
             return Ok(());
         }
-        let committed = self.index.committed_max_id();
+        let committed = index.committed_max_id();
         if committed < max_id {
             tracing::info!(from = committed, to = max_id, "indexing items the search index missed");
-            self.index_range(committed, |_, _| {}).await?;
+            self.index_range(index, committed, |_, _| {}).await?;
         }
-        if self.index.num_docs() != count as u64 {
+        if index.num_docs() != count as u64 {
             tracing::warn!(
-                index = self.index.num_docs(),
+                index = index.num_docs(),
                 store = count,
                 "search index disagrees with the store; rebuilding"
             );
@@ -324,14 +399,14 @@ impl Store {
         Ok(())
     }
 
-    async fn index_range(&self, after_id: i64, progress: impl Fn(usize, usize)) -> Result<usize> {
+    async fn index_range(&self, index: &SearchIndex, after_id: i64, progress: impl Fn(usize, usize)) -> Result<usize> {
         let total: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM items WHERE id > ?").bind(after_id).fetch_one(&self.pool).await?;
+            sqlx::query_scalar("SELECT COUNT(*) FROM items WHERE id > $1").bind(after_id).fetch_one(&self.pool).await?;
         let mut last = after_id;
         let mut done = 0usize;
         loop {
             let rows = sqlx::query(
-                "SELECT id, title, content, source, tier, tone, level, categories, sort_at FROM items WHERE id > ? ORDER BY id LIMIT 500",
+                "SELECT id, title, content, source, tier, tone, level, categories, sort_at FROM items WHERE id > $1 ORDER BY id LIMIT 500",
             )
             .bind(last)
             .fetch_all(&self.pool)
@@ -369,46 +444,78 @@ impl Store {
                     sort_ts: o.8,
                 })
                 .collect();
-            self.index.add(&docs).await?;
+            index.add(&docs).await?;
             last = owned.last().map_or(last, |o| o.0);
             done += owned.len();
             progress(done, total as usize);
         }
-        self.index.commit(last).await?;
+        index.commit(last).await?;
         Ok(done)
     }
 
-    /// Rebuilds the search index from the store. `progress(done, total)` is called per batch.
+    /// Rebuilds the search index from the store (on PostgreSQL: the full-text column of
+    /// every item). `progress(done, total)` is called per batch.
     pub async fn reindex(&self, progress: impl Fn(usize, usize)) -> Result<usize> {
-        let _w = self.write_lock.lock().await;
-        self.index.clear().await?;
-        self.index_range(0, progress).await
+        let Some(index) = &self.index else { return self.reindex_postgres(progress).await };
+        let _w = self.write_guard().await;
+        index.clear().await?;
+        self.index_range(index, 0, progress).await
+    }
+
+    async fn reindex_postgres(&self, progress: impl Fn(usize, usize)) -> Result<usize> {
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM items").fetch_one(&self.pool).await?;
+        let (mut last, mut done) = (0i64, 0usize);
+        loop {
+            let rows: Vec<(i64, String, String)> =
+                sqlx::query_as("SELECT id, title, content FROM items WHERE id > $1 ORDER BY id LIMIT 500")
+                    .bind(last)
+                    .fetch_all(&self.pool)
+                    .await?;
+            let Some(end) = rows.last().map(|r| r.0) else { break };
+            let mut tx = self.pool.begin().await?;
+            for (id, title, content) in &rows {
+                sqlx::query("UPDATE items SET search_tsv = $1::tsvector WHERE id = $2")
+                    .bind(search::tsvector_literal(title, content))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            last = end;
+            done += rows.len();
+            progress(done, total as usize);
+        }
+        Ok(done)
     }
 
     /// Claims the right to write items (tantivy's writer lock) before a collection starts:
-    /// one process writes a data folder at a time.
+    /// one process writes an embedded data folder at a time. On PostgreSQL any number of
+    /// processes may write.
     pub async fn claim_writer(&self) -> Result<()> {
-        self.index.claim_writer().await
+        match &self.index {
+            Some(index) => index.claim_writer().await,
+            None => Ok(()),
+        }
     }
 
     /// Makes everything ingested so far visible to search.
     pub async fn flush(&self) -> Result<()> {
         let pending = self.pending_max_id.swap(0, Ordering::SeqCst);
-        if pending > 0 {
-            self.index.commit(pending as i64).await?;
+        if let (Some(index), true) = (&self.index, pending > 0) {
+            index.commit(pending as i64).await?;
         }
         Ok(())
     }
 
     /// Records the configured sources (health columns are kept across restarts).
     pub async fn sync_sources(&self, sources: &[SourceConfig]) -> Result<()> {
-        let _w = self.write_lock.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let _w = self.write_guard().await;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE sources SET in_config = 0").execute(&mut *tx).await?;
         for s in sources {
             sqlx::query(
                 "INSERT INTO sources (name, kind, url, tier, weight, interval_secs, enabled, in_config)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, 1)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 1)
                  ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, url = excluded.url, tier = excluded.tier,
                    weight = excluded.weight, interval_secs = excluded.interval_secs, enabled = excluded.enabled, in_config = 1",
             )
@@ -418,7 +525,7 @@ impl Store {
             .bind(s.tier.id())
             .bind(s.weight)
             .bind(s.interval.as_secs() as i64)
-            .bind(s.enabled)
+            .bind(i64::from(s.enabled))
             .execute(&mut *tx)
             .await?;
         }
@@ -429,7 +536,7 @@ impl Store {
     /// Whether a canonical URL is stored as an item or was seen and found irrelevant.
     pub async fn is_known(&self, canonical_url: &str, fingerprint: &str) -> Result<bool> {
         let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM items WHERE canonical_url = ? UNION ALL SELECT 1 FROM seen_urls WHERE fingerprint = ? LIMIT 1",
+            "SELECT 1 FROM items WHERE canonical_url = $1 UNION ALL SELECT 1 FROM seen_urls WHERE fingerprint = $2 LIMIT 1",
         )
         .bind(canonical_url)
         .bind(fingerprint)
@@ -440,8 +547,8 @@ impl Store {
 
     /// Records that a page matched no rule: only its URL's fingerprint is kept.
     pub async fn mark_seen(&self, fingerprint: &str, at: DateTime<Utc>) -> Result<()> {
-        let _w = self.write_lock.lock().await;
-        sqlx::query("INSERT OR IGNORE INTO seen_urls (fingerprint, seen_at) VALUES (?, ?)")
+        let _w = self.write_guard().await;
+        sqlx::query("INSERT INTO seen_urls (fingerprint, seen_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(fingerprint)
             .bind(ts(at))
             .execute(&self.pool)
@@ -453,9 +560,9 @@ impl Store {
     /// A near-duplicate text (SimHash within `NEAR_DUPLICATE_BITS`) of an earlier item is
     /// stored with `duplicate_of` pointing at the first-seen item of its group.
     pub async fn ingest(&self, item: NewItem) -> Result<IngestOutcome> {
-        let _w = self.write_lock.lock().await;
-        let mut tx = self.pool.begin().await?;
-        if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM items WHERE canonical_url = ?")
+        let _w = self.write_guard().await;
+        let mut tx = self.begin_write().await?;
+        if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM items WHERE canonical_url = $1")
             .bind(&item.canonical_url)
             .fetch_optional(&mut *tx)
             .await?
@@ -467,17 +574,18 @@ impl Store {
         let mut duplicate_of: Option<i64> = None;
         if text_chars >= 40 {
             let b = bands(item.simhash);
-            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            let mut q = Sql::new(
                 "SELECT i.id, i.simhash, i.duplicate_of FROM items i WHERE i.id IN (SELECT item_id FROM item_simhash_bands WHERE ",
             );
             for (n, (band, value)) in b.iter().enumerate() {
                 if n > 0 {
                     q.push(" OR ");
                 }
-                q.push("(band = ").push_bind(*band).push(" AND value = ").push_bind(*value).push(")");
+                q.push("(band = ").bind(*band).push(" AND value = ").bind(*value).push(")");
             }
             q.push(")");
-            let rows = q.build().fetch_all(&mut *tx).await?;
+            let (sql, args) = q.finish();
+            let rows = sqlx::query_with(&sql, args).fetch_all(&mut *tx).await?;
             for r in rows {
                 let other: i64 = r.try_get("simhash")?;
                 let other = u64::from_ne_bytes(other.to_ne_bytes());
@@ -494,11 +602,24 @@ impl Store {
         let cats: Vec<&str> = item.categories.iter().map(|c| c.id()).collect();
         let cats_json = serde_json::to_string(&cats).unwrap_or_else(|_| "[]".into());
         let rules_json = serde_json::to_string(&item.matched_rules).unwrap_or_else(|_| "[]".into());
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO items (source, tier, url, canonical_url, title, published_at, fetched_at, sort_at, content,
-               encoding, tone, tone_score, categories, matched_rules, level, level_reason, simhash, duplicate_of, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
+        // On PostgreSQL the item carries its own full text (`search.rs`); on SQLite the
+        // tantivy index gets it after the commit.
+        let insert = match self.backend {
+            Backend::Sqlite => {
+                "INSERT INTO items (source, tier, url, canonical_url, title, published_at, fetched_at, sort_at, content,
+                   encoding, tone, tone_score, categories, matched_rules, level, level_reason, simhash, duplicate_of, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                 ON CONFLICT (canonical_url) DO NOTHING RETURNING id"
+            }
+            Backend::Postgres => {
+                "INSERT INTO items (source, tier, url, canonical_url, title, published_at, fetched_at, sort_at, content,
+                   encoding, tone, tone_score, categories, matched_rules, level, level_reason, simhash, duplicate_of, created_at,
+                   search_tsv)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::tsvector)
+                 ON CONFLICT (canonical_url) DO NOTHING RETURNING id"
+            }
+        };
+        let mut insert = sqlx::query_scalar::<_, i64>(insert)
         .bind(&item.source)
         .bind(item.tier.id())
         .bind(&item.url)
@@ -517,12 +638,22 @@ impl Store {
         .bind(&item.level_reason)
         .bind(to_i64(item.simhash))
         .bind(duplicate_of)
-        .bind(ts(Utc::now()))
-        .fetch_one(&mut *tx)
-        .await?;
+        .bind(ts(Utc::now()));
+        if self.backend == Backend::Postgres {
+            insert = insert.bind(search::tsvector_literal(&item.title, &item.content));
+        }
+        let Some(id) = insert.fetch_optional(&mut *tx).await? else {
+            // Another process stored the same canonical URL since the check above.
+            drop(tx);
+            let id: i64 = sqlx::query_scalar("SELECT id FROM items WHERE canonical_url = $1")
+                .bind(&item.canonical_url)
+                .fetch_one(&self.pool)
+                .await?;
+            return Ok(IngestOutcome::Known { id });
+        };
         if text_chars >= 40 {
             for (band, value) in bands(item.simhash) {
-                sqlx::query("INSERT INTO item_simhash_bands (band, value, item_id) VALUES (?, ?, ?)")
+                sqlx::query("INSERT INTO item_simhash_bands (band, value, item_id) VALUES ($1, $2, $3)")
                     .bind(band)
                     .bind(value)
                     .bind(id)
@@ -531,7 +662,7 @@ impl Store {
             }
         }
         if let Some(raw) = &item.raw {
-            sqlx::query("INSERT INTO raw_pages (item_id, content_type, body, stored_at) VALUES (?, ?, ?, ?)")
+            sqlx::query("INSERT INTO raw_pages (item_id, content_type, body, stored_at) VALUES ($1, $2, $3, $4)")
                 .bind(id)
                 .bind(&raw.content_type)
                 .bind(compress(&raw.body))
@@ -543,7 +674,7 @@ impl Store {
             let key = format!("item-{id}");
             for channel in &item.alert_channels {
                 sqlx::query(
-                    "INSERT INTO alert_outbox (key, channel, item_id, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)
+                    "INSERT INTO alert_outbox (key, channel, item_id, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5)
                      ON CONFLICT (key, channel) DO NOTHING",
                 )
                 .bind(&key)
@@ -561,7 +692,7 @@ impl Store {
         if item.level == Level::MajorSensitive {
             let root_has_case = match duplicate_of {
                 Some(root) => {
-                    sqlx::query_scalar::<_, i64>("SELECT id FROM cases WHERE item_id = ? AND state != 'closed'")
+                    sqlx::query_scalar::<_, i64>("SELECT id FROM cases WHERE item_id = $1 AND state != 'closed'")
                         .bind(root)
                         .fetch_optional(&mut *tx)
                         .await?
@@ -577,8 +708,14 @@ impl Store {
             }
         }
         tx.commit().await?;
+        let Some(index) = &self.index else {
+            return Ok(match duplicate_of {
+                Some(of) => IngestOutcome::Duplicate { id, of },
+                None => IngestOutcome::New { id },
+            });
+        };
         let cat_strings: Vec<String> = cats.iter().map(|c| c.to_string()).collect();
-        self.index
+        index
             .add(&[IndexDoc {
                 id,
                 title: &item.title,
@@ -600,7 +737,7 @@ impl Store {
 
     /// The raw page of an item, decompressed, when still kept.
     pub async fn raw_page(&self, id: i64) -> Result<Option<RawPage>> {
-        let row = sqlx::query("SELECT content_type, body FROM raw_pages WHERE item_id = ?")
+        let row = sqlx::query("SELECT content_type, body FROM raw_pages WHERE item_id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -618,13 +755,13 @@ impl Store {
     /// Deletes raw pages older than `retention`; items are kept. Returns how many went.
     pub async fn prune_raw(&self, retention: Duration) -> Result<u64> {
         let cutoff = Utc::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(36500));
-        let _w = self.write_lock.lock().await;
-        let r = sqlx::query("DELETE FROM raw_pages WHERE stored_at < ?").bind(ts(cutoff)).execute(&self.pool).await?;
+        let _w = self.write_guard().await;
+        let r = sqlx::query("DELETE FROM raw_pages WHERE stored_at < $1").bind(ts(cutoff)).execute(&self.pool).await?;
         Ok(r.rows_affected())
     }
 
     pub async fn validators(&self, url: &str) -> Result<Option<(Option<String>, Option<String>)>> {
-        let row = sqlx::query("SELECT etag, last_modified FROM http_validators WHERE url = ?")
+        let row = sqlx::query("SELECT etag, last_modified FROM http_validators WHERE url = $1")
             .bind(url)
             .fetch_optional(&self.pool)
             .await?;
@@ -635,9 +772,9 @@ impl Store {
     }
 
     pub async fn save_validators(&self, url: &str, etag: Option<&str>, last_modified: Option<&str>) -> Result<()> {
-        let _w = self.write_lock.lock().await;
+        let _w = self.write_guard().await;
         sqlx::query(
-            "INSERT INTO http_validators (url, etag, last_modified, updated_at) VALUES (?, ?, ?, ?)
+            "INSERT INTO http_validators (url, etag, last_modified, updated_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, updated_at = excluded.updated_at",
         )
         .bind(url)
@@ -656,16 +793,16 @@ impl Store {
         at: DateTime<Utc>,
         result: std::result::Result<(), String>,
     ) -> Result<()> {
-        let _w = self.write_lock.lock().await;
+        let _w = self.write_guard().await;
         let q = match &result {
             Ok(()) => sqlx::query(
-                "UPDATE sources SET last_polled_at = ?1, last_success_at = ?1, failures_in_row = 0 WHERE name = ?2",
+                "UPDATE sources SET last_polled_at = $1, last_success_at = $1, failures_in_row = 0 WHERE name = $2",
             )
             .bind(ts(at))
             .bind(source),
             Err(e) => sqlx::query(
-                "UPDATE sources SET last_polled_at = ?1, last_error_at = ?1, last_error = ?3,
-                   failures_in_row = failures_in_row + 1 WHERE name = ?2",
+                "UPDATE sources SET last_polled_at = $1, last_error_at = $1, last_error = $3,
+                   failures_in_row = failures_in_row + 1 WHERE name = $2",
             )
             .bind(ts(at))
             .bind(source)
@@ -676,7 +813,7 @@ impl Store {
     }
 
     pub async fn last_polled(&self, source: &str) -> Result<Option<DateTime<Utc>>> {
-        let v: Option<Option<String>> = sqlx::query_scalar("SELECT last_polled_at FROM sources WHERE name = ?")
+        let v: Option<Option<String>> = sqlx::query_scalar("SELECT last_polled_at FROM sources WHERE name = $1")
             .bind(source)
             .fetch_optional(&self.pool)
             .await?;
@@ -702,7 +839,7 @@ impl Store {
                     tier: r.try_get("tier")?,
                     weight: r.try_get("weight")?,
                     interval_secs: r.try_get("interval_secs")?,
-                    enabled: r.try_get("enabled")?,
+                    enabled: r.try_get::<i64, _>("enabled")? != 0,
                     last_polled_at: r.try_get("last_polled_at")?,
                     last_success_at: r.try_get("last_success_at")?,
                     last_error: r.try_get("last_error")?,
@@ -718,8 +855,9 @@ impl Store {
     pub async fn items(&self, q: &ItemQuery) -> Result<ItemPage> {
         let limit = q.limit.clamp(1, 500);
         let text = q.q.as_deref().map(str::trim).unwrap_or("");
-        if !text.is_empty() {
-            let (ids, total) = self.index.search(text, &q.filter, limit, q.offset)?;
+        let query = search::parse(text);
+        if let (Some(node), Some(index)) = (&query, &self.index) {
+            let (ids, total) = index.search(node, &q.filter, limit, q.offset)?;
             let mut items = Vec::with_capacity(ids.len());
             for id in ids {
                 if let Some(s) = self.summary(id).await? {
@@ -728,23 +866,31 @@ impl Store {
             }
             return Ok(ItemPage { items, total });
         }
-        let mut count_q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT COUNT(*) FROM items WHERE 1 = 1");
+        // PostgreSQL full text (or no query at all): one SQL filter for count and page.
+        let tsquery = query.as_ref().map(search::to_tsquery);
+        let where_ = |q: &mut Sql<'_>| {
+            if let Some(tsq) = &tsquery {
+                q.push(" AND search_tsv @@ ").bind(tsq.clone()).push("::tsquery");
+            }
+        };
+        let mut count_q = Sql::new("SELECT COUNT(*) FROM items WHERE 1 = 1");
+        where_(&mut count_q);
         push_filter(&mut count_q, &q.filter);
-        let total: i64 = count_q.build_query_scalar().fetch_one(&self.pool).await?;
-        let mut list_q: QueryBuilder<Sqlite> =
-            QueryBuilder::new(format!("SELECT {ITEM_COLUMNS} FROM items WHERE 1 = 1"));
+        let (sql, args) = count_q.finish();
+        let total: i64 = sqlx::query_scalar_with(&sql, args).fetch_one(&self.pool).await?;
+        let mut list_q = Sql::new(format!("SELECT {ITEM_COLUMNS} FROM items WHERE 1 = 1"));
+        where_(&mut list_q);
         push_filter(&mut list_q, &q.filter);
-        list_q.push(" ORDER BY sort_at DESC, id DESC LIMIT ");
-        list_q.push_bind(limit as i64);
-        list_q.push(" OFFSET ");
-        list_q.push_bind(q.offset as i64);
-        let rows = list_q.build().fetch_all(&self.pool).await?;
+        list_q.push(" ORDER BY sort_at DESC, id DESC LIMIT ").bind(limit as i64);
+        list_q.push(" OFFSET ").bind(q.offset as i64);
+        let (sql, args) = list_q.finish();
+        let rows = sqlx::query_with(&sql, args).fetch_all(&self.pool).await?;
         let items = rows.iter().map(summary_from_row).collect::<Result<Vec<_>>>()?;
         Ok(ItemPage { items, total: total as usize })
     }
 
     async fn summary(&self, id: i64) -> Result<Option<ItemSummary>> {
-        let row = sqlx::query(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = ?"))
+        let row = sqlx::query(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -754,7 +900,7 @@ impl Store {
     /// One item with its text and duplicates.
     pub async fn item(&self, id: i64) -> Result<Option<ItemDetail>> {
         let row =
-            sqlx::query(&format!("SELECT {ITEM_COLUMNS}, canonical_url, encoding, content FROM items WHERE id = ?"))
+            sqlx::query(&format!("SELECT {ITEM_COLUMNS}, canonical_url, encoding, content FROM items WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -762,7 +908,7 @@ impl Store {
         let item = summary_from_row(&row)?;
         let root = item.duplicate_of.unwrap_or(item.id);
         let dup_rows = sqlx::query(&format!(
-            "SELECT {ITEM_COLUMNS} FROM items WHERE (duplicate_of = ?1 OR id = ?1) AND id != ?2 ORDER BY id LIMIT 200"
+            "SELECT {ITEM_COLUMNS} FROM items WHERE (duplicate_of = $1 OR id = $1) AND id != $2 ORDER BY id LIMIT 200"
         ))
         .bind(root)
         .bind(item.id)
@@ -809,26 +955,26 @@ impl Store {
     }
 }
 
-fn push_filter(q: &mut QueryBuilder<Sqlite>, f: &ItemFilter) {
+fn push_filter(q: &mut Sql<'_>, f: &ItemFilter) {
     if let Some(v) = f.tone {
-        q.push(" AND tone = ").push_bind(v.id());
+        q.push(" AND tone = ").bind(v.id());
     }
     if let Some(v) = f.level {
-        q.push(" AND level = ").push_bind(v.id());
+        q.push(" AND level = ").bind(v.id());
     }
     if let Some(v) = f.tier {
-        q.push(" AND tier = ").push_bind(v.id());
+        q.push(" AND tier = ").bind(v.id());
     }
     if let Some(v) = f.category {
-        q.push(" AND categories LIKE ").push_bind(format!("%\"{}\"%", v.id()));
+        q.push(" AND categories LIKE ").bind(format!("%\"{}\"%", v.id()));
     }
     if let Some(v) = &f.source {
-        q.push(" AND source = ").push_bind(v.clone());
+        q.push(" AND source = ").bind(v.clone());
     }
     if let Some(v) = f.since {
-        q.push(" AND sort_at >= ").push_bind(ts(v));
+        q.push(" AND sort_at >= ").bind(ts(v));
     }
     if let Some(v) = f.until {
-        q.push(" AND sort_at < ").push_bind(ts(v));
+        q.push(" AND sort_at < ").bind(ts(v));
     }
 }

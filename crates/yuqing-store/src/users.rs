@@ -35,7 +35,7 @@ pub fn generate_password() -> String {
     (0..20).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
 }
 
-fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<User> {
+fn user_from_row(r: &sqlx::any::AnyRow) -> Result<User> {
     let role: String = r.try_get("role")?;
     Ok(User {
         id: r.try_get("id")?,
@@ -63,9 +63,9 @@ impl Store {
         .await
         .map_err(|e| StoreError::Invalid(format!("password hashing failed: {e}")))?
         .map_err(|e| StoreError::Invalid(format!("password hashing failed: {e}")))?;
-        let _w = self.write_lock.lock().await;
+        let _w = self.write_guard().await;
         let row = sqlx::query(
-            "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)
+            "INSERT INTO users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT(name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash
              RETURNING id, name, role",
         )
@@ -93,7 +93,7 @@ impl Store {
     }
 
     pub async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, name, role FROM users WHERE name = ? AND disabled = 0")
+        let row = sqlx::query("SELECT id, name, role FROM users WHERE name = $1 AND disabled = 0")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
@@ -102,7 +102,7 @@ impl Store {
 
     /// Checks a login; `None` for an unknown user or a wrong password alike.
     pub async fn verify_password(&self, name: &str, password: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, name, role, password_hash FROM users WHERE name = ? AND disabled = 0")
+        let row = sqlx::query("SELECT id, name, role, password_hash FROM users WHERE name = $1 AND disabled = 0")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
@@ -131,9 +131,9 @@ impl Store {
         let csrf = random_token("");
         let now = Utc::now();
         let expires = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(12));
-        let _w = self.write_lock.lock().await;
-        sqlx::query("DELETE FROM sessions WHERE expires_at < ?").bind(ts(now)).execute(&self.pool).await?;
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+        let _w = self.write_guard().await;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(ts(now)).execute(&self.pool).await?;
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(token_hash(&token))
             .bind(user_id)
             .bind(&csrf)
@@ -148,7 +148,7 @@ impl Store {
     pub async fn session(&self, token: &str) -> Result<Option<(User, String)>> {
         let row = sqlx::query(
             "SELECT u.id, u.name, u.role, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0",
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0",
         )
         .bind(token_hash(token))
         .bind(ts(Utc::now()))
@@ -161,8 +161,8 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token: &str) -> Result<()> {
-        let _w = self.write_lock.lock().await;
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash(token)).execute(&self.pool).await?;
+        let _w = self.write_guard().await;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash(token)).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -172,8 +172,8 @@ impl Store {
             StoreError::Invalid(format!("there is no user `{user_name}`; add one with `yuqing user add`"))
         })?;
         let token = random_token("yq_");
-        let _w = self.write_lock.lock().await;
-        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES (?, ?, ?)")
+        let _w = self.write_guard().await;
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
             .bind(token_hash(&token))
             .bind(user.id)
             .bind(ts(Utc::now()))
@@ -186,7 +186,7 @@ impl Store {
     pub async fn user_by_token(&self, token: &str) -> Result<Option<User>> {
         let row = sqlx::query(
             "SELECT u.id, u.name, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = ? AND u.disabled = 0",
+             WHERE t.token_hash = $1 AND u.disabled = 0",
         )
         .bind(token_hash(token))
         .fetch_optional(&self.pool)

@@ -15,15 +15,17 @@ fn shift(user: &str, from: u32, to: u32) -> Shift {
     Shift::new(user, at(from), at(to), None).unwrap()
 }
 
-async fn open() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
-    (dir, store)
-}
+use yuqing_store::testing::each;
 
 #[tokio::test]
 async fn shifts_are_stored_with_who_created_them_and_read_by_window() {
-    let (_dir, store) = open().await;
+    for t in each().await {
+        shifts_are_stored_with_who_created_them_and_read_by_window_on(&t.store).await;
+        t.close().await;
+    }
+}
+
+async fn shifts_are_stored_with_who_created_them_and_read_by_window_on(store: &Store) {
     let night = Shift::new("李四", at(12), at(24), Some("带班领导")).unwrap();
     let a = store.add_shift(&shift("张三", 0, 12), "zhang").await.unwrap();
     let b = store.add_shift(&night, "zhang").await.unwrap();
@@ -55,7 +57,13 @@ async fn shifts_are_stored_with_who_created_them_and_read_by_window() {
 
 #[tokio::test]
 async fn invalid_shifts_and_periods_are_refused_with_every_problem() {
-    let (_dir, store) = open().await;
+    for t in each().await {
+        invalid_shifts_and_periods_are_refused_with_every_problem_on(&t.store).await;
+        t.close().await;
+    }
+}
+
+async fn invalid_shifts_and_periods_are_refused_with_every_problem_on(store: &Store) {
     let bad = Shift { user: " ".into(), from: at(10), to: at(2), note: None };
     match store.add_shift(&bad, "zhang").await {
         Err(DutyStoreError::Invalid(problems)) => {
@@ -75,7 +83,13 @@ async fn invalid_shifts_and_periods_are_refused_with_every_problem() {
 
 #[tokio::test]
 async fn an_import_is_all_or_nothing_and_not_doubled() {
-    let (_dir, store) = open().await;
+    for t in each().await {
+        an_import_is_all_or_nothing_and_not_doubled_on(&t.store).await;
+        t.close().await;
+    }
+}
+
+async fn an_import_is_all_or_nothing_and_not_doubled_on(store: &Store) {
     let good = [shift("张三", 0, 12), shift("李四", 12, 24)];
     let with_bad = [good[0].clone(), Shift { user: "王五".into(), from: at(5), to: at(5), note: None }];
     match store.import_shifts(&with_bad, "zhang").await {
@@ -102,7 +116,13 @@ async fn an_import_is_all_or_nothing_and_not_doubled() {
 
 #[tokio::test]
 async fn duty_now_reads_who_is_on_duty_and_the_active_period_together() {
-    let (_dir, store) = open().await;
+    for t in each().await {
+        duty_now_reads_who_is_on_duty_and_the_active_period_together_on(&t.store).await;
+        t.close().await;
+    }
+}
+
+async fn duty_now_reads_who_is_on_duty_and_the_active_period_together_on(store: &Store) {
     assert_eq!(store.duty_now(at(5)).await.unwrap().names(), Vec::<String>::new());
     store.add_shift(&shift("张三", 0, 12), "zhang").await.unwrap();
     store.add_shift(&shift("李四", 4, 8), "zhang").await.unwrap();
@@ -125,7 +145,13 @@ async fn duty_now_reads_who_is_on_duty_and_the_active_period_together() {
 
 #[tokio::test]
 async fn a_period_is_ended_early_or_withdrawn() {
-    let (_dir, store) = open().await;
+    for t in each().await {
+        a_period_is_ended_early_or_withdrawn_on(&t.store).await;
+        t.close().await;
+    }
+}
+
+async fn a_period_is_ended_early_or_withdrawn_on(store: &Store) {
     let active = store.add_period(&SensitivePeriod::new(at(0), at(48), "汛期").unwrap(), "zhang").await.unwrap();
     let upcoming = store.add_period(&SensitivePeriod::new(at(100), at(120), "春节").unwrap(), "zhang").await.unwrap();
 

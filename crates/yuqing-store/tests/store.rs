@@ -43,10 +43,17 @@ async fn open(dir: &std::path::Path) -> Store {
     Store::open(dir).await.expect("open store")
 }
 
+use yuqing_store::testing::each;
+
 #[tokio::test]
 async fn ingest_is_idempotent_and_links_reposts() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path()).await;
+    for t in each().await {
+        ingest_is_idempotent_and_links_reposts_on(&t.store).await;
+        t.close().await;
+    }
+}
+
+async fn ingest_is_idempotent_and_links_reposts_on(store: &Store) {
     let a =
         item("https://a.example/1", "上犹发放补贴", BODY_A, "2026-11-21T14:05:00+08:00", Tone::Neutral, Tier::Local);
     let IngestOutcome::New { id: a_id } = store.ingest(a.clone()).await.expect("ingest") else { panic!("new") };
@@ -99,8 +106,13 @@ async fn ingest_is_idempotent_and_links_reposts() {
 
 #[tokio::test]
 async fn stream_and_search_filter_and_order() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path()).await;
+    for t in each().await {
+        stream_and_search_filter_and_order_on(&t.store).await;
+        t.close().await;
+    }
+}
+
+async fn stream_and_search_filter_and_order_on(store: &Store) {
     store
         .ingest(item(
             "https://a.example/1",
@@ -200,8 +212,13 @@ async fn index_catches_up_after_a_crash_and_rebuilds() {
 
 #[tokio::test]
 async fn sources_health_and_validators() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path()).await;
+    for t in each().await {
+        sources_health_and_validators_on(&t.store).await;
+        t.close().await;
+    }
+}
+
+async fn sources_health_and_validators_on(store: &Store) {
     let cfg = yuqing_core::config::Config::parse(
         "[[sources]]\nname='s1'\nkind='feed'\nurl='https://a.example/rss'\ntier='local'\n",
         "t",
@@ -230,8 +247,13 @@ async fn sources_health_and_validators() {
 
 #[tokio::test]
 async fn users_sessions_and_tokens() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path()).await;
+    for t in each().await {
+        users_sessions_and_tokens_on(&t.store).await;
+        t.close().await;
+    }
+}
+
+async fn users_sessions_and_tokens_on(store: &Store) {
     let pw = store.ensure_admin().await.expect("admin").expect("first run creates admin");
     assert!(store.ensure_admin().await.expect("admin").is_none(), "only once");
     assert!(store.verify_password("admin", &pw).await.expect("verify").is_some_and(|u| u.role == Role::Admin));
@@ -299,8 +321,13 @@ mod cases {
 
     #[tokio::test]
     async fn report_assess_respond_close_with_an_append_only_log() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = open(dir.path()).await;
+        for t in each().await {
+            report_assess_respond_close_with_an_append_only_log_on(&t.store).await;
+            t.close().await;
+        }
+    }
+
+    async fn report_assess_respond_close_with_an_append_only_log_on(store: &Store) {
         let IngestOutcome::New { id } = store
             .ingest(item(
                 "https://a.example/1",
@@ -369,8 +396,13 @@ mod cases {
 
     #[tokio::test]
     async fn major_sensitive_items_open_a_case_by_themselves_and_lateness_shows() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = open(dir.path()).await;
+        for t in each().await {
+            major_sensitive_items_open_a_case_by_themselves_and_lateness_shows_on(&t.store).await;
+            t.close().await;
+        }
+    }
+
+    async fn major_sensitive_items_open_a_case_by_themselves_and_lateness_shows_on(store: &Store) {
         let mut it = item(
             "https://a.example/9",
             "上犹补贴被冒领",
@@ -394,8 +426,13 @@ mod cases {
 /// The outbox row is written with its item, once, and moves through sent / retry / parked.
 #[tokio::test]
 async fn alerts_are_written_with_their_item_and_tracked() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path()).await;
+    for t in each().await {
+        alerts_are_written_with_their_item_and_tracked_on(&t.store).await;
+        t.close().await;
+    }
+}
+
+async fn alerts_are_written_with_their_item_and_tracked_on(store: &Store) {
     let mut a =
         item("https://a.example/1", "上犹发放补贴", BODY_A, "2026-11-21T14:05:00+08:00", Tone::Negative, Tier::Local);
     a.alert_channels = vec!["hook".into(), "mail".into()];
@@ -426,26 +463,30 @@ async fn alerts_are_written_with_their_item_and_tracked() {
     assert_eq!((c.pending, c.sent, c.parked), (0, 1, 1));
 }
 
-/// Two stores on one data folder (two processes) creating bulletins at once never give
+/// Two stores on one database (two processes) creating bulletins at once never give
 /// the same number, and the numbers run without gaps.
 #[tokio::test]
 async fn bulletin_numbers_never_collide() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let a = std::sync::Arc::new(open(dir.path()).await);
-    let b = std::sync::Arc::new(open(dir.path()).await);
-    let mut tasks = Vec::new();
-    for i in 0..20 {
-        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
-        tasks.push(tokio::spawn(async move {
-            s.create_bulletin(2026, "2026-11-01", "2026-11-07", "{}").await.expect("create").number
-        }));
+    for t in each().await {
+        let a = std::sync::Arc::new(t.reopen().await);
+        let b = std::sync::Arc::new(t.reopen().await);
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tasks.push(tokio::spawn(async move {
+                s.create_bulletin(2026, "2026-11-01", "2026-11-07", "{}").await.expect("create").number
+            }));
+        }
+        let mut numbers = Vec::new();
+        for task in tasks {
+            numbers.push(task.await.expect("join"));
+        }
+        numbers.sort();
+        assert_eq!(numbers, (1..=20).collect::<Vec<i64>>());
+        let last = a.last_bulletin().await.expect("last").expect("exists");
+        assert_eq!((last.number, last.number_in_year), (20, 20));
+        a.close().await;
+        b.close().await;
+        t.close().await;
     }
-    let mut numbers = Vec::new();
-    for t in tasks {
-        numbers.push(t.await.expect("join"));
-    }
-    numbers.sort();
-    assert_eq!(numbers, (1..=20).collect::<Vec<i64>>());
-    let last = a.last_bulletin().await.expect("last").expect("exists");
-    assert_eq!((last.number, last.number_in_year), (20, 20));
 }

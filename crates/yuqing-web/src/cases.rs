@@ -82,7 +82,7 @@ pub(crate) async fn open_case_count(state: &AppState) -> Option<i64> {
 
 /// The cases of an item, newest first: (id, state).
 pub(crate) async fn cases_of_item(state: &AppState, item_id: i64) -> Result<Vec<(i64, CaseState)>, WebError> {
-    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, state FROM cases WHERE item_id = ? ORDER BY id DESC")
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, state FROM cases WHERE item_id = $1 ORDER BY id DESC")
         .bind(item_id)
         .fetch_all(state.store.pool())
         .await

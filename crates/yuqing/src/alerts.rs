@@ -90,7 +90,10 @@ pub async fn run(
             _ = shutdown.changed() => return,
         }
         let now = Utc::now();
-        let due = match store.due_alerts(now, 50).await {
+        // Claimed for 30 s: when several processes share one database, each alert goes
+        // out from one of them; a claim of a process that died runs out and another
+        // sends it (at least once; receivers drop repeats by key).
+        let due = match store.claim_due_alerts(now, 10, chrono::Duration::seconds(30)).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the alert outbox");

@@ -29,6 +29,10 @@ struct Cli {
     /// Configuration file (default: DATA/../yuqing.toml if present, else the built-in default).
     #[arg(long, global = true, env = "YUQING_CONFIG")]
     config: Option<PathBuf>,
+    /// A PostgreSQL database shared by several yuqing processes (postgres://host/db);
+    /// default: `[store] url` of the configuration, else the embedded SQLite file in DATA.
+    #[arg(long, global = true, env = "YUQING_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -283,8 +287,17 @@ fn load_config(cli: &Cli) -> Result<(Config, String)> {
 }
 
 async fn open_store(cli: &Cli) -> Result<Arc<Store>> {
-    let store =
-        Store::open(&cli.data).await.with_context(|| format!("cannot open the store in {}", cli.data.display()))?;
+    let url = match &cli.database_url {
+        Some(u) => u.trim().to_string(),
+        None => load_config(cli)?.0.store.url.trim().to_string(),
+    };
+    let store = Store::open_with(&cli.data, &url).await.with_context(|| {
+        if url.is_empty() {
+            format!("cannot open the store in {}", cli.data.display())
+        } else {
+            format!("cannot open the store in {}", yuqing_store::db::redact_url(&url))
+        }
+    })?;
     Ok(Arc::new(store))
 }
 
@@ -728,6 +741,13 @@ async fn serve(
 
     if !no_collect {
         store.claim_writer().await?;
+        // The embedded store has one writer, this process: what an earlier run left
+        // leased or claimed (it crashed or was killed) is free again now.
+        match store.recover_after_restart(chrono::Utc::now()).await {
+            Ok((0, 0)) => {}
+            Ok((sources, alerts)) => tracing::info!(sources, alerts, "took back what an earlier run had leased"),
+            Err(e) => tracing::warn!(error = %e, "could not take back the leases of an earlier run"),
+        }
         let pipeline = Arc::new(Pipeline::new(store.clone(), &config, metrics.clone())?);
         let fetcher = Arc::new(fetcher_for(&config)?);
         let opts = PassOptions {
@@ -736,12 +756,15 @@ async fn serve(
             on_progress: None,
         };
         let sources = config.sources.clone();
-        let jitter = config.collect.jitter;
-        let concurrency = config.collect.concurrency;
+        let schedule = yuqing_collect::ScheduleOptions {
+            jitter: config.collect.jitter,
+            concurrency: config.collect.concurrency,
+            lease_for: config.collect.source_lease,
+        };
         let rx = shutdown_rx.clone();
         tracing::info!(sources = sources.iter().filter(|s| s.enabled).count(), "collector started");
         tasks.spawn(async move {
-            yuqing_collect::run_scheduler(fetcher, sources, pipeline, opts, jitter, concurrency, rx).await;
+            yuqing_collect::run_scheduler(fetcher, sources, pipeline, opts, schedule, rx).await;
         });
     }
 

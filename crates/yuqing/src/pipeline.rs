@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use yuqing_collect::{url_fingerprint, Accepted, CollectedPage, Sink, Validators};
+use yuqing_collect::{LeaseAnswer, url_fingerprint, Accepted, CollectedPage, Sink, Validators};
 use yuqing_core::config::{Config, SourceConfig};
 use yuqing_extract::PageKind;
 use yuqing_judge::RuleSet;
@@ -159,5 +159,27 @@ impl Sink for Pipeline {
 
     async fn last_polled(&self, source: &str) -> Option<DateTime<Utc>> {
         self.store.last_polled(source).await.ok().flatten()
+    }
+
+    async fn lease(&self, source: &str, lease_for: std::time::Duration) -> LeaseAnswer {
+        let now = Utc::now();
+        let lease_for = chrono::Duration::from_std(lease_for).unwrap_or(chrono::Duration::minutes(1));
+        match self.store.lease_source(source, now, lease_for).await {
+            Ok(yuqing_store::Lease::Granted) => LeaseAnswer::Granted,
+            Ok(yuqing_store::Lease::Wait(at)) => LeaseAnswer::Wait(at),
+            Err(e) => {
+                // Without the database nothing could be stored anyway: try again shortly.
+                tracing::warn!(error = %e, source, "could not lease the source; trying again shortly");
+                LeaseAnswer::Wait(now + chrono::Duration::seconds(10))
+            }
+        }
+    }
+
+    async fn release(&self, source: &str, next_due: DateTime<Utc>) {
+        match self.store.release_source(source, next_due).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(source, "the lease of this source had passed to another process"),
+            Err(e) => tracing::warn!(error = %e, source, "could not give the lease of the source back"),
+        }
     }
 }
