@@ -153,6 +153,36 @@ impl TestStore {
     pub async fn close(self) {
         self.store.close().await;
     }
+
+    /// The store, and what must live as long as it (the folder, the database).
+    pub fn into_parts(self) -> (Store, TestGuard) {
+        (self.store, TestGuard { dir: self.dir, database: self.database })
+    }
+}
+
+/// Keeps a test store's data folder and database until dropped.
+pub struct TestGuard {
+    pub dir: tempfile::TempDir,
+    pub database: Option<PgDatabase>,
+}
+
+/// The backend of tests that run once (the web and binary suites): SQLite, or
+/// PostgreSQL with `YUQING_TEST_BACKEND=postgres` (CI runs those suites both ways).
+pub fn default_backend() -> Backend {
+    match std::env::var("YUQING_TEST_BACKEND").as_deref().map(str::trim) {
+        Ok("postgres") | Ok("postgresql") => Backend::Postgres,
+        _ => Backend::Sqlite,
+    }
+}
+
+/// A fresh store on [`default_backend`]. Panics when that is PostgreSQL and no server
+/// answers: a run asked for PostgreSQL must not pass on SQLite.
+pub async fn fresh_default() -> TestStore {
+    let backend = default_backend();
+    if backend == Backend::Postgres {
+        assert!(postgres_admin_url().await.is_some(), "YUQING_TEST_BACKEND=postgres but no PostgreSQL answers");
+    }
+    fresh(backend).await
 }
 
 /// A fresh, migrated store on `backend`.

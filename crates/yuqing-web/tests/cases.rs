@@ -11,7 +11,7 @@ use tower::ServiceExt;
 use yuqing_cases::Actor;
 use yuqing_core::config::Config;
 use yuqing_core::{Category, Level, Role, Tier, Tone};
-use yuqing_store::{IngestOutcome, NewItem, Store};
+use yuqing_store::{IngestOutcome, NewItem};
 use yuqing_web::{app, AppState, Metrics};
 
 const CONFIG: &str = r#"
@@ -35,7 +35,7 @@ const ROLES: [(Role, &str); 4] =
     [(Role::Member, "xiaoli"), (Role::Office, "zhang"), (Role::Leader, "wangju"), (Role::Admin, "root")];
 
 struct Fixture {
-    _dir: tempfile::TempDir,
+    _guard: yuqing_store::testing::TestGuard,
     state: AppState,
     /// API tokens by role, in the order of [`ROLES`].
     tokens: Vec<String>,
@@ -74,8 +74,7 @@ fn item(url: &str, title: &str, content: &str, tone: Tone, level: Level, simhash
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+    let (store, guard) = yuqing_store::testing::fresh_default().await.into_parts();
     let mut tokens = vec![];
     for (role, name) in ROLES {
         store.upsert_user(name, role, "correct horse battery").await.unwrap();
@@ -117,7 +116,7 @@ async fn fixture() -> Fixture {
         metrics: Arc::new(Metrics::default()),
         started_at: Utc::now(),
     };
-    Fixture { _dir: dir, state, tokens, ids }
+    Fixture { _guard: guard, state, tokens, ids }
 }
 
 struct Answer {

@@ -39,7 +39,7 @@ const ROLES: [(Role, &str); 4] =
     [(Role::Member, "xiaoli"), (Role::Office, "zhang"), (Role::Leader, "wangju"), (Role::Admin, "root")];
 
 struct Fixture {
-    _dir: tempfile::TempDir,
+    _guard: yuqing_store::testing::TestGuard,
     state: AppState,
     tokens: Vec<String>,
     /// The time the shifts and periods of a test are placed around (a whole minute).
@@ -57,8 +57,7 @@ impl Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+    let (store, guard) = yuqing_store::testing::fresh_default().await.into_parts();
     let mut tokens = vec![];
     for (role, name) in ROLES {
         store.upsert_user(name, role, "correct horse battery").await.unwrap();
@@ -72,7 +71,7 @@ async fn fixture() -> Fixture {
         metrics: Arc::new(Metrics::default()),
         started_at: Utc::now(),
     };
-    Fixture { _dir: dir, state, tokens, now: minute(Utc::now()) }
+    Fixture { _guard: guard, state, tokens, now: minute(Utc::now()) }
 }
 
 struct Answer {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tower::ServiceExt;
 use yuqing_core::config::Config;
 use yuqing_core::{Category, Level, Role, Tier, Tone};
-use yuqing_store::{NewItem, Store};
+use yuqing_store::NewItem;
 use yuqing_web::{app, AppState, Metrics};
 
 const PASSWORD: &str = "correct horse battery";
@@ -47,7 +47,7 @@ weight = 0.8
 "#;
 
 struct Fixture {
-    _dir: tempfile::TempDir,
+    _guard: yuqing_store::testing::TestGuard,
     state: AppState,
     token: String,
     /// Ids of: the negative local item, the positive central one, the repost of the
@@ -99,8 +99,7 @@ fn item(
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+    let (store, guard) = yuqing_store::testing::fresh_default().await.into_parts();
     store.upsert_user("zhang", Role::Office, PASSWORD).await.unwrap();
     let token = store.create_token("zhang").await.unwrap();
     let config = Config::parse(CONFIG, "test", &|_| Ok(())).unwrap();
@@ -185,7 +184,7 @@ async fn fixture() -> Fixture {
         metrics: Arc::new(Metrics::default()),
         started_at: Utc::now(),
     };
-    Fixture { _dir: dir, state, token, ids: [id(a), id(b), id(c), id(d)] }
+    Fixture { _guard: guard, state, token, ids: [id(a), id(b), id(c), id(d)] }
 }
 
 struct Answer {

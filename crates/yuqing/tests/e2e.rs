@@ -93,6 +93,14 @@ fn search_json(dir: &Path, q: &str) -> Vec<Value> {
 
 #[test]
 fn collect_search_and_serve_end_to_end() {
+    // With YUQING_TEST_BACKEND=postgres the same run goes against a fresh PostgreSQL
+    // database (this binary holds this one test, so the variable is set for it alone).
+    let _db = (yuqing_store::testing::default_backend() == yuqing_store::Backend::Postgres).then(|| {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let db = rt.block_on(yuqing_store::testing::PgDatabase::create());
+        std::env::set_var("YUQING_DATABASE_URL", &db.url);
+        db
+    });
     let site = site::start();
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("yuqing.toml"), config(&site)).expect("write config");
