@@ -15,7 +15,7 @@
 
 use std::path::PathBuf;
 use std::time::Instant;
-use yuqing_judge::tone_model::features::{Extractor, Features};
+use yuqing_judge::tone_model::features::{Extractor, FeatureConfig, Features};
 use yuqing_judge::tone_model::linear::{ClassifierOptions, TextClassifier};
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -60,13 +60,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         (dev, read(&dir.join("test.txt"))?)
     };
-    let mut opts = ClassifierOptions::default();
-    opts.features.buckets_log2 = env("THUC_BUCKETS_LOG2", 18);
-    opts.features.min_n = 1;
-    opts.features.max_n = env("THUC_MAX_N", 2);
-    opts.l2 = env("THUC_L2", 1e-4);
-    opts.nb_alpha = env("THUC_NB_ALPHA", 1.0);
-    opts.max_iter = env("THUC_ITER", 100);
+    let defaults = ClassifierOptions::default();
+    let opts = ClassifierOptions {
+        features: FeatureConfig {
+            buckets_log2: env("THUC_BUCKETS_LOG2", 18),
+            min_n: 1,
+            max_n: env("THUC_MAX_N", 2),
+            ..defaults.features
+        },
+        l2: env("THUC_L2", 1e-4),
+        nb_alpha: env("THUC_NB_ALPHA", 1.0),
+        max_iter: env("THUC_ITER", 100),
+        ..defaults
+    };
     println!(
         "{}: train {} headlines, score {} ({} classes)",
         if validate { "validation (dev 80/20)" } else { "dev -> test" },
