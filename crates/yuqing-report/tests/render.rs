@@ -82,7 +82,7 @@ fn series_number_in_year_shows_both_numbers() {
 fn tone_chart_has_a_legend_and_a_bar_per_day() {
     let b = Bulletin::sample();
     let svg = tone_chart_svg(&b.overview);
-    assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     for label in ["正面", "中性", "负面"] {
         assert!(svg.contains(label));
     }

@@ -41,7 +41,10 @@ pub fn soffice() -> Option<PathBuf> {
 /// `dir`, with its own profile folder so tests can run it in parallel; returns the
 /// output file.
 pub fn convert(soffice: &Path, input: &Path, format: &str, dir: &Path) -> PathBuf {
-    let profile = dir.join(format!("lo-profile-{format}"));
+    // The profile must be a plain folder name: a filter string's spaces and colons
+    // in its URL make LibreOffice hang.
+    let ext = format.split(':').next().unwrap_or(format);
+    let profile = dir.join(format!("lo-profile-{ext}"));
     let out = Command::new(soffice)
         .arg(format!("-env:UserInstallation=file://{}", profile.display()))
         .args(["--headless", "--norestore", "--convert-to", format, "--outdir"])
@@ -51,7 +54,6 @@ pub fn convert(soffice: &Path, input: &Path, format: &str, dir: &Path) -> PathBu
         .expect("soffice runs");
     assert!(out.status.success(), "soffice failed: {}", String::from_utf8_lossy(&out.stderr));
     let stem = input.file_stem().expect("input has a name").to_string_lossy().into_owned();
-    let ext = format.split(':').next().unwrap_or(format);
     let path = dir.join(format!("{stem}.{ext}"));
     assert!(
         path.is_file(),
