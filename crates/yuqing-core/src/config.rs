@@ -228,11 +228,32 @@ pub struct BulletinConfig {
     pub compiled_by: String,
     #[serde(default)]
     pub recipients: Vec<String>,
+    /// Whether the number line counts within the year ("2026年第3期") or runs on ("第N期").
+    #[serde(default)]
+    pub number_reset: NumberReset,
+}
+
+crate::named_enum! {
+    /// How bulletin numbers count (`[bulletin] number_reset`). The running number is
+    /// kept either way; this only chooses what the number line shows.
+    #[derive(Default)]
+    pub enum NumberReset {
+        /// "第N期": one series that never restarts.
+        #[default]
+        Never => ("never", "不重置"),
+        /// "2026年第3期": the count starts again at 1 every calendar year.
+        Yearly => ("yearly", "每年重置"),
+    }
 }
 
 impl Default for BulletinConfig {
     fn default() -> Self {
-        BulletinConfig { title: default_bulletin_title(), compiled_by: String::new(), recipients: vec![] }
+        BulletinConfig {
+            title: default_bulletin_title(),
+            compiled_by: String::new(),
+            recipients: vec![],
+            number_reset: NumberReset::Never,
+        }
     }
 }
 
@@ -661,7 +682,8 @@ impl Config {
                 }
                 _ => p(
                     "store.url".into(),
-                    "must be empty (the embedded SQLite file in the data folder) or a postgres://host/database URL".into(),
+                    "must be empty (the embedded SQLite file in the data folder) or a postgres://host/database URL"
+                        .into(),
                 ),
             }
         }

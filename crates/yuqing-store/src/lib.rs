@@ -17,12 +17,14 @@
 //! with `FOR UPDATE SKIP LOCKED` (sources in [`leases`], alerts in the outbox).
 
 mod alerts;
+mod bulletin_drafts;
 mod bulletins;
 mod cases;
 pub mod db;
 mod duty;
 pub mod index;
 pub mod leases;
+mod periods;
 pub mod search;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -32,16 +34,18 @@ pub use db::Backend;
 pub use leases::Lease;
 
 pub use alerts::{OutboxCounts, OutboxRow};
+pub use bulletin_drafts::{DraftError, DraftRow, IssueNumbers, IssuedBulletin};
 pub use bulletins::BulletinRow;
 pub use cases::{CaseDetail, CaseError, CaseFilter, CaseSummary, StepRecord};
 pub use duty::{DutyNow, DutyStoreError, Imported, PeriodRecord, ShiftRecord};
+pub use periods::{AnswerBrief, CaseBrief, CaseTimes, PeriodItem, LEAD_CHARS};
 
 pub use users::User;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use db::Sql;
 use index::{IndexDoc, SearchIndex};
 use serde::Serialize;
-use db::Sql;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 use std::io::{Read, Write};
@@ -620,25 +624,25 @@ impl Store {
             }
         };
         let mut insert = sqlx::query_scalar::<_, i64>(insert)
-        .bind(&item.source)
-        .bind(item.tier.id())
-        .bind(&item.url)
-        .bind(&item.canonical_url)
-        .bind(&item.title)
-        .bind(item.published_at.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)))
-        .bind(ts(item.fetched_at))
-        .bind(ts(sort_at))
-        .bind(&item.content)
-        .bind(&item.encoding)
-        .bind(item.tone.id())
-        .bind(f64::from(item.tone_score))
-        .bind(&cats_json)
-        .bind(&rules_json)
-        .bind(item.level.id())
-        .bind(&item.level_reason)
-        .bind(to_i64(item.simhash))
-        .bind(duplicate_of)
-        .bind(ts(Utc::now()));
+            .bind(&item.source)
+            .bind(item.tier.id())
+            .bind(&item.url)
+            .bind(&item.canonical_url)
+            .bind(&item.title)
+            .bind(item.published_at.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)))
+            .bind(ts(item.fetched_at))
+            .bind(ts(sort_at))
+            .bind(&item.content)
+            .bind(&item.encoding)
+            .bind(item.tone.id())
+            .bind(f64::from(item.tone_score))
+            .bind(&cats_json)
+            .bind(&rules_json)
+            .bind(item.level.id())
+            .bind(&item.level_reason)
+            .bind(to_i64(item.simhash))
+            .bind(duplicate_of)
+            .bind(ts(Utc::now()));
         if self.backend == Backend::Postgres {
             insert = insert.bind(search::tsvector_literal(&item.title, &item.content));
         }
