@@ -14,8 +14,8 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use common::{config, serve, TestServer};
 use yuqing_collect::{
-    canonical_url, collect_all, collect_source, run_scheduler, Accepted, ScheduleOptions, CollectedPage, Fetcher, PassOptions, Progress,
-    Sink, Validators,
+    canonical_url, collect_all, collect_source, run_scheduler, Accepted, CollectedPage, Fetcher, PassOptions, Progress,
+    ScheduleOptions, Sink, Validators,
 };
 use yuqing_core::config::SourceConfig;
 use yuqing_core::{SourceKind, Tier};

@@ -57,7 +57,8 @@ impl Store {
     }
 
     pub async fn bulletin(&self, number: i64) -> Result<Option<BulletinRow>> {
-        let r = sqlx::query("SELECT * FROM bulletins WHERE number = $1").bind(number).fetch_optional(&self.pool).await?;
+        let r =
+            sqlx::query("SELECT * FROM bulletins WHERE number = $1").bind(number).fetch_optional(&self.pool).await?;
         r.as_ref().map(row).transpose()
     }
 

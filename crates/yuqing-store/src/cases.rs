@@ -3,10 +3,10 @@
 //! this module only persists what it decides, so a crash can never leave a step
 //! without its case's state, or the reverse.
 
+use crate::db::Sql;
 use crate::{summary_from_row, ts, ItemSummary, Result, Store, StoreError, ITEM_COLUMNS};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use crate::db::Sql;
 use sqlx::Row;
 use yuqing_cases::{replay, transition, Action, Actor, CaseState, CaseView, DeadlineConfig, FlowError, Step};
 use yuqing_core::Level;

@@ -177,13 +177,14 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut imported = Imported::default();
         for shift in shifts {
-            let known: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM shifts WHERE user_name = $1 AND from_at = $2 AND to_at = $3 LIMIT 1")
-                    .bind(&shift.user)
-                    .bind(ts(shift.from))
-                    .bind(ts(shift.to))
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let known: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM shifts WHERE user_name = $1 AND from_at = $2 AND to_at = $3 LIMIT 1",
+            )
+            .bind(&shift.user)
+            .bind(ts(shift.from))
+            .bind(ts(shift.to))
+            .fetch_optional(&mut *tx)
+            .await?;
             if known.is_some() {
                 imported.unchanged += 1;
             } else {

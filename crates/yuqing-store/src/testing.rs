@@ -57,27 +57,28 @@ pub async fn postgres_admin_url() -> Option<String> {
     }
     let found = match admin_url() {
         None => None,
-        Some(url) => match tokio::time::timeout(
-            std::time::Duration::from_secs(5),
-            sqlx::postgres::PgConnection::connect(&url),
-        )
-        .await
-        {
-            Ok(Ok(c)) => {
-                let _ = c.close().await;
-                Some(url)
+        Some(url) => {
+            match tokio::time::timeout(std::time::Duration::from_secs(5), sqlx::postgres::PgConnection::connect(&url))
+                .await
+            {
+                Ok(Ok(c)) => {
+                    let _ = c.close().await;
+                    Some(url)
+                }
+                Ok(Err(e)) => {
+                    assert!(!in_ci(), "PostgreSQL at {url} is required under CI=true: {e}");
+                    eprintln!(
+                        "note: PostgreSQL at {url} is not reachable ({e}); its half of the store tests is skipped"
+                    );
+                    None
+                }
+                Err(_) => {
+                    assert!(!in_ci(), "PostgreSQL at {url} is required under CI=true: connecting timed out");
+                    eprintln!("note: PostgreSQL at {url} did not answer; its half of the store tests is skipped");
+                    None
+                }
             }
-            Ok(Err(e)) => {
-                assert!(!in_ci(), "PostgreSQL at {url} is required under CI=true: {e}");
-                eprintln!("note: PostgreSQL at {url} is not reachable ({e}); its half of the store tests is skipped");
-                None
-            }
-            Err(_) => {
-                assert!(!in_ci(), "PostgreSQL at {url} is required under CI=true: connecting timed out");
-                eprintln!("note: PostgreSQL at {url} did not answer; its half of the store tests is skipped");
-                None
-            }
-        },
+        }
     };
     AVAILABLE.get_or_init(|| found).clone()
 }

@@ -133,14 +133,16 @@ impl Store {
         let expires = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(12));
         let _w = self.write_guard().await;
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(ts(now)).execute(&self.pool).await?;
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(token_hash(&token))
-            .bind(user_id)
-            .bind(&csrf)
-            .bind(ts(now))
-            .bind(ts(expires))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash(&token))
+        .bind(user_id)
+        .bind(&csrf)
+        .bind(ts(now))
+        .bind(ts(expires))
+        .execute(&self.pool)
+        .await?;
         Ok((token, csrf))
     }
 

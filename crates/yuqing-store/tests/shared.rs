@@ -9,13 +9,12 @@ use yuqing_store::testing::{backends, each, fresh};
 use yuqing_store::{Backend, IngestOutcome, ItemFilter, ItemQuery, Lease, NewItem, Store};
 
 fn item(n: usize, title: &str, body: &str, tone: Tone) -> NewItem {
-    let published: DateTime<FixedOffset> = FixedOffset::east_opt(8 * 3600)
-        .and_then(|z| z.with_ymd_and_hms(2026, 11, 1, 8, 0, 0).single())
-        .expect("time")
-        + Duration::minutes(n as i64 * 7);
+    let published: DateTime<FixedOffset> =
+        FixedOffset::east_opt(8 * 3600).and_then(|z| z.with_ymd_and_hms(2026, 11, 1, 8, 0, 0).single()).expect("time")
+            + Duration::minutes(n as i64 * 7);
     NewItem {
-        source: if n % 2 == 0 { "县政府网".into() } else { "人民网".into() },
-        tier: if n % 2 == 0 { Tier::Local } else { Tier::Central },
+        source: if n.is_multiple_of(2) { "县政府网".into() } else { "人民网".into() },
+        tier: if n.is_multiple_of(2) { Tier::Local } else { Tier::Central },
         url: format!("https://site{}.example/a/{n}", n % 5),
         canonical_url: format!("https://site{}.example/a/{n}", n % 5),
         title: title.into(),
@@ -91,8 +90,7 @@ async fn load(store: &Store) {
 }
 
 async fn results(store: &Store, q: &str, filter: ItemFilter) -> (usize, Vec<String>) {
-    let page =
-        store.items(&ItemQuery { q: Some(q.into()), filter, limit: 100, offset: 0 }).await.expect("search");
+    let page = store.items(&ItemQuery { q: Some(q.into()), filter, limit: 100, offset: 0 }).await.expect("search");
     (page.total, page.items.into_iter().map(|i| i.url).collect())
 }
 
@@ -185,7 +183,10 @@ async fn source_leases_go_to_one_process_and_expire() {
         assert_eq!(b.lease_source("s1", t0 + Duration::minutes(10), lease).await.expect("lease"), Lease::Granted);
         // b dies mid-pass: after its lease runs out, a takes the source over.
         let t1 = t0 + Duration::minutes(10);
-        assert!(matches!(a.lease_source("s1", t1 + Duration::seconds(59), lease).await.expect("lease"), Lease::Wait(_)));
+        assert!(matches!(
+            a.lease_source("s1", t1 + Duration::seconds(59), lease).await.expect("lease"),
+            Lease::Wait(_)
+        ));
         assert_eq!(a.lease_source("s1", t1 + Duration::seconds(61), lease).await.expect("lease"), Lease::Granted);
         // The dead process's late release changes nothing.
         assert!(!b.release_source("s1", t1 + Duration::hours(5)).await.expect("release"));
@@ -270,10 +271,10 @@ async fn concurrent_ingest_of_one_url_stores_one_item() {
             v
         };
         let mut tasks = Vec::new();
-        for round in 0..10 {
+        for (round, (title, text)) in CORPUS.iter().enumerate().take(10) {
             for s in &stores {
                 let s = s.clone();
-                let it = item(round, CORPUS[round].0, CORPUS[round].1, Tone::Neutral);
+                let it = item(round, title, text, Tone::Neutral);
                 tasks.push(tokio::spawn(async move { s.ingest(it).await.expect("ingest") }));
             }
         }

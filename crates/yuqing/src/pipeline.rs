@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use yuqing_collect::{LeaseAnswer, url_fingerprint, Accepted, CollectedPage, Sink, Validators};
+use yuqing_collect::{url_fingerprint, Accepted, CollectedPage, LeaseAnswer, Sink, Validators};
 use yuqing_core::config::{Config, SourceConfig};
 use yuqing_extract::PageKind;
 use yuqing_judge::RuleSet;
