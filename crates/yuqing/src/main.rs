@@ -3,7 +3,9 @@
 
 mod alerts;
 mod bench;
+mod bench_search;
 mod bulletin;
+mod fill;
 mod pipeline;
 
 use anyhow::{bail, Context, Result};
@@ -95,6 +97,38 @@ enum Command {
         rule: String,
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Developer benchmark: fill the store with realistic synthetic items (Chinese text,
+    /// sources of every tier, reposts and follow-ups, times over months) through the
+    /// store's ingest, and report the time it took.
+    #[command(hide = true)]
+    BenchFill {
+        #[arg(long, default_value_t = 100_000)]
+        items: usize,
+        /// Another seed gives other items (and other URLs: fills add up).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The items' times span this many days, ending now.
+        #[arg(long, default_value_t = 180)]
+        days: u32,
+        /// Do not keep a raw page with each item.
+        #[arg(long)]
+        no_raw: bool,
+        /// Ingests at once (default: 1 on SQLite, which has one writer; 3 on PostgreSQL).
+        #[arg(long)]
+        concurrency: Option<usize>,
+        /// Watch rule the items are judged under.
+        #[arg(long, default_value = "县 OR 镇 OR 市")]
+        rule: String,
+    },
+    /// Developer benchmark: search latency in process for typical queries (p50/p99).
+    #[command(hide = true)]
+    BenchSearch {
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+        /// More queries to time, besides the typical ones.
+        #[arg(long = "query")]
+        queries: Vec<String>,
     },
     /// Manage API tokens.
     #[command(subcommand)]
@@ -424,6 +458,31 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let store = open_store(&cli).await?;
             store.claim_writer().await?;
             let code = bench::ingest(&config, store.clone(), files).await;
+            store.close().await;
+            code
+        }
+        Command::BenchFill { items, seed, days, no_raw, concurrency, rule } => {
+            let store = open_store(&cli).await?;
+            store.claim_writer().await?;
+            let concurrency = concurrency.unwrap_or(match store.backend() {
+                yuqing_store::Backend::Sqlite => 1,
+                yuqing_store::Backend::Postgres => 3,
+            });
+            let opts = fill::FillOptions {
+                items: *items,
+                seed: *seed,
+                days: *days,
+                raw: !no_raw,
+                concurrency,
+                rule: rule.clone(),
+            };
+            let code = fill::fill(store.clone(), opts).await;
+            store.close().await;
+            code
+        }
+        Command::BenchSearch { runs, queries } => {
+            let store = open_store(&cli).await?;
+            let code = bench_search::search(&store, *runs, queries).await;
             store.close().await;
             code
         }

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 const FEEDS: usize = 6;
 const ARTICLES: usize = 3;
-const INTERVAL_SECS: f64 = 4.0;
+/// The shortest interval yuqing accepts (polite collection): the run lasts two of them.
+const INTERVAL_SECS: f64 = 60.0;
 
 #[derive(Default)]
 struct Seen {
@@ -36,14 +37,114 @@ struct Site {
 /// Words for distinct article texts: each article draws its own sequence, so that no
 /// two are near-duplicates (a repost would alert nobody and hide the count).
 const WORDS: &[&str] = &[
-    "春耕", "农资", "化肥", "种子", "水利", "灌溉", "道路", "桥梁", "学校", "医院", "养老", "低保", "医保", "社保",
-    "就业", "培训", "创业", "贷款", "贴息", "产业", "脐橙", "茶叶", "蔬菜", "生猪", "旅游", "民宿", "电商", "物流",
-    "供电", "供水", "燃气", "垃圾", "污水", "绿化", "造林", "防汛", "抗旱", "救灾", "安置", "搬迁", "住房", "棚改",
-    "租金", "工资", "奖金", "绩效", "考核", "审计", "监督", "公示", "听证", "问卷", "走访", "座谈", "热线", "窗口",
-    "审批", "备案", "许可", "执法", "检查", "整改", "通报", "约谈", "问责", "表彰", "慰问", "帮扶", "结对", "驻村",
-    "合作社", "村委会", "居委会", "街道", "社区", "网格", "志愿者", "党员", "干部", "群众", "企业", "商户", "学生",
-    "教师", "医生", "护士", "司机", "工人", "农户", "老人", "儿童", "残疾人", "退役军人", "预算", "决算", "债务",
-    "专项", "转移支付", "国库", "采购", "招标", "合同", "验收", "结算", "拨付", "报账", "票据", "档案",
+    "春耕",
+    "农资",
+    "化肥",
+    "种子",
+    "水利",
+    "灌溉",
+    "道路",
+    "桥梁",
+    "学校",
+    "医院",
+    "养老",
+    "低保",
+    "医保",
+    "社保",
+    "就业",
+    "培训",
+    "创业",
+    "贷款",
+    "贴息",
+    "产业",
+    "脐橙",
+    "茶叶",
+    "蔬菜",
+    "生猪",
+    "旅游",
+    "民宿",
+    "电商",
+    "物流",
+    "供电",
+    "供水",
+    "燃气",
+    "垃圾",
+    "污水",
+    "绿化",
+    "造林",
+    "防汛",
+    "抗旱",
+    "救灾",
+    "安置",
+    "搬迁",
+    "住房",
+    "棚改",
+    "租金",
+    "工资",
+    "奖金",
+    "绩效",
+    "考核",
+    "审计",
+    "监督",
+    "公示",
+    "听证",
+    "问卷",
+    "走访",
+    "座谈",
+    "热线",
+    "窗口",
+    "审批",
+    "备案",
+    "许可",
+    "执法",
+    "检查",
+    "整改",
+    "通报",
+    "约谈",
+    "问责",
+    "表彰",
+    "慰问",
+    "帮扶",
+    "结对",
+    "驻村",
+    "合作社",
+    "村委会",
+    "居委会",
+    "街道",
+    "社区",
+    "网格",
+    "志愿者",
+    "党员",
+    "干部",
+    "群众",
+    "企业",
+    "商户",
+    "学生",
+    "教师",
+    "医生",
+    "护士",
+    "司机",
+    "工人",
+    "农户",
+    "老人",
+    "儿童",
+    "残疾人",
+    "退役军人",
+    "预算",
+    "决算",
+    "债务",
+    "专项",
+    "转移支付",
+    "国库",
+    "采购",
+    "招标",
+    "合同",
+    "验收",
+    "结算",
+    "拨付",
+    "报账",
+    "票据",
+    "档案",
 ];
 
 fn words(seed: usize, n: usize) -> String {
@@ -148,7 +249,7 @@ timezone = "Asia/Shanghai"
 [collect]
 user_agent_contact = "https://example.org/about-our-monitoring"
 allow_private = ["127.0.0.0/8"]
-min_host_delay = "10ms"
+min_host_delay = "100ms"
 timeout = "3s"
 connect_timeout = "2s"
 retries = 0
@@ -172,7 +273,8 @@ channels = ["hook"]
     );
     for k in 0..FEEDS {
         c.push_str(&format!(
-            "\n[[sources]]\nname = \"feed{k}\"\nkind = \"feed\"\nurl = \"{base}/feed/{k}.xml\"\ntier = \"local\"\ninterval = \"{INTERVAL_SECS}s\"\n"
+            "\n[[sources]]\nname = \"feed{k}\"\nkind = \"feed\"\nurl = \"{base}/feed/{k}.xml\"\ntier = \"local\"\ninterval = \"{}s\"\n",
+            INTERVAL_SECS as u64
         ));
     }
     c
@@ -218,12 +320,13 @@ fn three_processes_share_one_database() {
             .expect("serve")
     };
     let mut procs = Procs((0..3).map(spawn).collect());
-    std::thread::sleep(Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(15));
     // Kill one process without warning, mid-run; the others go on.
     let killed_at = site.start.elapsed().as_secs_f64();
     let _ = procs.0[0].kill();
     let _ = procs.0[0].wait();
-    std::thread::sleep(Duration::from_secs(12));
+    // Until every feed is due a second time and has been polled again.
+    std::thread::sleep(Duration::from_secs_f64(INTERVAL_SECS + 25.0 - 15.0));
     let stopped_at = site.start.elapsed().as_secs_f64();
     // Alerts the killed process had claimed go out once their claim runs out.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -252,9 +355,14 @@ fn three_processes_share_one_database() {
     // Each feed polled once per interval (no two processes in one interval), and again
     // after the kill: the killed process's sources were taken over.
     for k in 0..FEEDS {
-        let times: Vec<f64> =
-            per_path.get(&format!("/feed/{k}.xml")).cloned().unwrap_or_default().into_iter().filter(|t| *t < stopped_at).collect();
-        assert!(times.len() >= 3, "feed {k} polled {times:?}");
+        let times: Vec<f64> = per_path
+            .get(&format!("/feed/{k}.xml"))
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|t| *t < stopped_at)
+            .collect();
+        assert!(times.len() >= 2, "feed {k} polled {times:?}");
         for w in times.windows(2) {
             assert!(w[1] - w[0] >= INTERVAL_SECS - 0.5, "feed {k} polled twice within an interval: {times:?}");
         }
