@@ -78,7 +78,10 @@ pub use deadlines::{DeadlineConfig, Deadlines};
 pub use duty::{alert_targets, parse_roster_csv, CsvProblem, DutyError, Hold, Roster, Shift, Targets};
 pub use error::{FlowError, InvalidReason};
 pub use flow::{allowed_actions, report_adds_to_open_case, transition, Step};
-pub use periods::{escalate_unacknowledged, Escalate, EscalationPolicy, Periods, SensitivePeriod};
+pub use periods::{
+    alert_escalation_key, escalate_unacknowledged, escalates, escalation_target, Escalate, EscalationPolicy,
+    EscalationTarget, Periods, SensitivePeriod,
+};
 pub use view::{escalations, is_overdue, needs_escalation, replay, CaseView, Escalation};
 
 pub use yuqing_core::{Level, Role};

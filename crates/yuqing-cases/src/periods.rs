@@ -288,6 +288,58 @@ pub fn alert_escalation_key(alert_id: i64, round: u32) -> String {
     format!("alert-{alert_id}-escalation-{round}")
 }
 
+/// Whether an alert of an item at `level` escalates when nobody acknowledges it: important
+/// and major-sensitive items do (issue "Alerts"); an ordinary one is read in its time.
+pub fn escalates(level: yuqing_core::Level) -> bool {
+    level >= yuqing_core::Level::Important
+}
+
+/// Who a round of escalation goes to ([`escalation_target`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EscalationTarget {
+    /// The names the message calls on, in order; may be empty (nobody on the roster and
+    /// no leader known: the message still goes out on the channels).
+    pub people: Vec<String>,
+    /// The round goes to the leaders (领导小组), not to the next person on duty.
+    pub leaders: bool,
+}
+
+/// How far ahead the roster is searched for "the next person": beyond a week the next
+/// shift is no help to an alert waiting now, and the leaders are called instead.
+const NEXT_PERSON_HORIZON_DAYS: i64 = 7;
+
+/// Who round `round` (from 1) of the escalation of an unacknowledged alert goes to, at
+/// `now`:
+/// - round 1: the next person on the roster, i.e. the user of the first shift (on duty
+///   now or starting within a week) whose user was not among `alerted` (those the alert
+///   named when it went out); when there is none, the leaders;
+/// - later rounds: the leaders, those on duty now when any of `leaders` is, else all.
+///
+/// `leaders` are the names of the users with the leader role, in the caller's order.
+pub fn escalation_target(
+    round: u32,
+    roster: &crate::Roster,
+    now: DateTime<Utc>,
+    alerted: &[String],
+    leaders: &[String],
+) -> EscalationTarget {
+    if round <= 1 {
+        let horizon = now + TimeDelta::days(NEXT_PERSON_HORIZON_DAYS);
+        let next = roster
+            .shifts()
+            .iter()
+            .filter(|s| s.to > now && s.from < horizon && s.from < s.to)
+            .find(|s| !alerted.contains(&s.user) && !leaders.contains(&s.user));
+        if let Some(shift) = next {
+            return EscalationTarget { people: vec![shift.user.clone()], leaders: false };
+        }
+    }
+    let on_duty = roster.users_on_duty(now);
+    let on_duty_leaders: Vec<String> = leaders.iter().filter(|l| on_duty.contains(l)).cloned().collect();
+    let people = if on_duty_leaders.is_empty() { leaders.to_vec() } else { on_duty_leaders };
+    EscalationTarget { people, leaders: true }
+}
+
 fn fmt_duration(d: Duration) -> String {
     humantime::format_duration(d).to_string()
 }

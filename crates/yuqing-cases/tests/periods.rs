@@ -226,3 +226,40 @@ fn periods_deserialize_sorted() {
     let reasons: Vec<&str> = periods.periods().iter().map(|p| p.reason.as_str()).collect();
     assert_eq!(reasons, ["国庆", "后"]);
 }
+
+#[test]
+fn escalation_goes_to_the_next_person_on_the_roster_then_to_the_leaders() {
+    use yuqing_cases::{escalates, escalation_target, EscalationTarget, Level, Roster, Shift};
+    let shift = |user: &str, from: i64, to: i64| Shift { user: user.to_owned(), from: t(from), to: t(to), note: None };
+    // 张三 on duty now with the leader 王局 (带班); 李四 next, then 赵六.
+    let roster = Roster::new(vec![
+        shift("张三", -H, 7 * H),
+        shift("王局", -H, 7 * H),
+        shift("李四", 7 * H, 15 * H),
+        shift("赵六", 15 * H, 23 * H),
+    ]);
+    let leaders = vec!["刘书记".to_owned(), "王局".to_owned()];
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let target = |people: &[&str], leaders: bool| EscalationTarget { people: names(people), leaders };
+    let alerted = names(&["张三", "王局"]);
+    // (name, round, now, alerted, expected)
+    let cases: Vec<(&str, u32, i64, Vec<String>, EscalationTarget)> = vec![
+        ("round 1: the next shift's person", 1, 30, alerted.clone(), target(&["李四"], false)),
+        ("round 1 when the next person was alerted too", 1, 30, names(&["张三", "李四"]), target(&["赵六"], false)),
+        ("round 2: the leaders on duty", 2, 60, alerted.clone(), target(&["王局"], true)),
+        ("round 5: still the leaders", 5, 200, alerted.clone(), target(&["王局"], true)),
+        // At 16:00 王局 is off duty: every leader is called.
+        ("round 2 with no leader on duty", 2, 16 * H, alerted.clone(), target(&["刘书记", "王局"], true)),
+        // Everybody on the roster was alerted: round 1 goes to the leaders.
+        ("round 1, nobody left", 1, 30, names(&["张三", "李四", "赵六"]), target(&["王局"], true)),
+        // A shift more than a week ahead is no help now.
+        ("round 1, empty roster", 1, 30, vec![], EscalationTarget { people: leaders.clone(), leaders: true }),
+    ];
+    for (name, round, now, alerted, expected) in cases {
+        let r = if name.ends_with("empty roster") { Roster::default() } else { roster.clone() };
+        assert_eq!(escalation_target(round, &r, t(now), &alerted, &leaders), expected, "{name}");
+    }
+    let far = Roster::new(vec![shift("远方", 8 * D, 8 * D + H)]);
+    assert_eq!(escalation_target(1, &far, t(0), &[], &leaders).people, leaders, "a shift next week is too far");
+    assert!(escalates(Level::Important) && escalates(Level::MajorSensitive) && !escalates(Level::Ordinary));
+}

@@ -116,6 +116,46 @@ fn every_state_action_and_role_is_as_the_table_says() {
     }
 }
 
+/// The table above is written for one level (major-sensitive) and one assess path
+/// (`facts`). The level matters only to the system's `report` (major-sensitive only, and
+/// its role is checked before the state), the path only to where `assess` leads: with
+/// those two rules the same table holds for every level and every path, so the whole
+/// input space (state × action × actor × level × path) is checked.
+#[test]
+fn the_table_holds_for_every_level_and_every_assess_path() {
+    let mut checked = 0;
+    for &level in Level::ALL {
+        for &path in Path::ALL {
+            for (state, kind, expected) in rows() {
+                for (role, want) in COLUMNS.iter().zip(&expected) {
+                    let want = match want.as_str() {
+                        _ if role.is_none() && kind == ActionKind::Report && level != Level::MajorSensitive => "F",
+                        to if kind == ActionKind::Assess && to != "F" && to != "W" => path.target().id(),
+                        w => w,
+                    };
+                    let got = transition(state, level, &actor(*role), &sample(kind, path), t(5));
+                    let context = format!("{state:?} {kind} by {role:?}, level {level}, path {path}");
+                    match want {
+                        "F" => assert_eq!(got, Err(FlowError::Forbidden { action: kind, role: *role }), "{context}"),
+                        "W" => assert_eq!(got, Err(FlowError::WrongState { action: kind, state }), "{context}"),
+                        to => {
+                            let to = CaseState::from_id(to).expect(to);
+                            let (new_state, _, step) = got.unwrap_or_else(|e| panic!("{context}: {e}"));
+                            assert_eq!((new_state, step.to_state, step.from_state), (to, to, state), "{context}");
+                        }
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    let actors = COLUMNS.len();
+    assert_eq!(
+        checked,
+        Level::ALL.len() * Path::ALL.len() * (CaseState::ALL.len() + 1) * ActionKind::ALL.len() * actors
+    );
+}
+
 #[test]
 fn errors_map_to_the_api_status_codes() {
     let member = actor(Some(Role::Member));
