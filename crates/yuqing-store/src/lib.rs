@@ -33,7 +33,9 @@ mod users;
 pub use db::Backend;
 pub use leases::Lease;
 
-pub use alerts::{OutboxCounts, OutboxRow};
+pub use alerts::{
+    ack_token, ack_token_valid, AckBy, AckOutcome, AlertRecord, EscalationRow, OpenAlert, OutboxCounts, OutboxRow,
+};
 pub use bulletin_drafts::{DraftError, DraftRow, IssueNumbers, IssuedBulletin};
 pub use bulletins::BulletinRow;
 pub use cases::{CaseDetail, CaseError, CaseFilter, CaseSummary, StepRecord};
