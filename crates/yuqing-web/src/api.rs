@@ -3,7 +3,7 @@
 //! [`ROUTES`] is the one list of API routes: the router is built from it and a test
 //! checks that the OpenAPI document describes exactly these, so the two cannot drift.
 
-use crate::{cases, duty, items, sources, AppState};
+use crate::{bulletins, cases, duty, items, reports, sources, AppState};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, MethodRouter};
@@ -28,6 +28,11 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/sensitive-periods"),
     ("post", "/api/v1/sensitive-periods"),
     ("delete", "/api/v1/sensitive-periods/{id}"),
+    ("get", "/api/v1/bulletins"),
+    ("post", "/api/v1/bulletins"),
+    ("get", "/api/v1/bulletins/{number}"),
+    ("get", "/api/v1/bulletins/{number}/document"),
+    ("get", "/api/v1/reports"),
 ];
 
 fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
@@ -46,6 +51,11 @@ fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
         ("get", "/api/v1/sensitive-periods") => get(duty::api_periods),
         ("post", "/api/v1/sensitive-periods") => post(duty::api_add_period),
         ("delete", "/api/v1/sensitive-periods/{id}") => delete(duty::api_delete_period),
+        ("get", "/api/v1/bulletins") => get(bulletins::api_list),
+        ("post", "/api/v1/bulletins") => post(bulletins::api_create),
+        ("get", "/api/v1/bulletins/{number}") => get(bulletins::api_get),
+        ("get", "/api/v1/bulletins/{number}/document") => get(bulletins::api_document),
+        ("get", "/api/v1/reports") => get(reports::api_report),
         _ => return None,
     })
 }

@@ -19,6 +19,9 @@ pub enum WebError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// The request does not fit the current state (a draft changed or issued meanwhile).
+    #[error("{0}")]
+    Conflict(String),
     /// Anything that is our fault; the detail goes to the log only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -37,6 +40,7 @@ impl WebError {
             WebError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +99,7 @@ impl IntoResponse for PageError {
             StatusCode::UNAUTHORIZED => ("需要登录", "Login required"),
             StatusCode::FORBIDDEN => ("请求被拒绝", "Refused"),
             StatusCode::NOT_FOUND => ("未找到", "Not found"),
+            StatusCode::CONFLICT => ("与当前状态冲突", "Conflict"),
             _ => ("服务器出错", "Server error"),
         };
         let message = self.0.public_message();

@@ -4,7 +4,8 @@
 //! drive it with `tower::ServiceExt::oneshot`, so nothing here opens a socket.
 //!
 //! Two audiences, two ways in, kept apart on purpose:
-//! - the **web UI** (`/`, `/search`, `/items/{id}`, `/cases`, `/cases/{id}`, `/duty`, `/sources`, `/login`) is server-rendered
+//! - the **web UI** (`/`, `/search`, `/items/{id}`, `/cases`, `/cases/{id}`, `/duty`, `/bulletins`, `/reports`,
+//!   `/sources`, `/login`) is server-rendered
 //!   HTML (minijinja, auto-escaping on, templates and CSS embedded in the binary, no
 //!   JavaScript). It authenticates with a session cookie (`HttpOnly`, `SameSite=Strict`)
 //!   and every state-changing form carries a CSRF token;
@@ -22,11 +23,15 @@
 
 mod api;
 mod auth;
+mod bulletins;
 mod cases;
+pub mod compile;
+mod documents;
 mod duty;
 mod error;
 mod items;
 mod ops;
+mod reports;
 mod sources;
 mod view;
 
@@ -66,6 +71,8 @@ pub fn app(state: AppState) -> Router {
         .merge(sources::routes())
         .merge(cases::routes())
         .merge(duty::routes())
+        .merge(bulletins::routes())
+        .merge(reports::routes())
         .merge(api::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(view::remember_lang))

@@ -37,6 +37,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("case.html", include_str!("../templates/case.html")),
     ("sources.html", include_str!("../templates/sources.html")),
     ("duty.html", include_str!("../templates/duty.html")),
+    ("bulletins.html", include_str!("../templates/bulletins.html")),
+    ("bulletin_draft.html", include_str!("../templates/bulletin_draft.html")),
+    ("bulletin_view.html", include_str!("../templates/bulletin_view.html")),
+    ("reports.html", include_str!("../templates/reports.html")),
 ];
 
 const STYLESHEET: &str = include_str!("../static/app.css");
@@ -282,7 +286,12 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
 ];
 
 fn dictionary(lang: Lang) -> BTreeMap<&'static str, &'static str> {
-    DICTIONARY.iter().map(|(k, zh, en)| (*k, if lang == Lang::Zh { *zh } else { *en })).collect()
+    // The bulletin and report pages keep their strings beside their handlers.
+    DICTIONARY
+        .iter()
+        .chain(crate::bulletins::DICTIONARY)
+        .map(|(k, zh, en)| (*k, if lang == Lang::Zh { *zh } else { *en }))
+        .collect()
 }
 
 /// Labels of the core enums: their Chinese names, or their English ids.
@@ -471,7 +480,7 @@ mod tests {
     #[test]
     fn dictionary_keys_are_unique_and_filled() {
         let mut seen = std::collections::HashSet::new();
-        for (k, zh, en) in DICTIONARY {
+        for (k, zh, en) in DICTIONARY.iter().chain(crate::bulletins::DICTIONARY) {
             assert!(seen.insert(*k), "dictionary key {k} twice");
             assert!(!zh.is_empty(), "dictionary key {k} has no Chinese");
             // `count_before` is empty in English by design ("12 items").

@@ -436,7 +436,8 @@ async fn openapi_parses_and_every_documented_route_answers() {
         let uri = p.replace("{id}", &f.ids[0].to_string());
         for method in doc["paths"][p.as_str()].as_object().unwrap().keys() {
             let r = match method.as_str() {
-                "get" if p.starts_with("/api/v1/cases/") => continue,
+                // Bulletins are walked with real issues in tests/bulletins.rs.
+                "get" if p.starts_with("/api/v1/cases/") || p.starts_with("/api/v1/bulletins/") => continue,
                 "get" => api(&f, &uri).await,
                 "post" => {
                     let req = Request::post(&uri)
