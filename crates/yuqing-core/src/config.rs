@@ -155,6 +155,25 @@ pub struct AlertsConfig {
     pub channels: Vec<ChannelConfig>,
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
+    /// `[alerts.escalation]`: when unacknowledged alerts escalate and where to; read by
+    /// the `yuqing` binary with `yuqing-cases`' `EscalationPolicy` (which owns the rules).
+    #[serde(default)]
+    pub escalation: Option<toml::Value>,
+    /// `quiet_hours = "22:00-07:00"` (local time): outside a sensitive period and with
+    /// nobody on duty, alerts below major-sensitive wait until the next shift starts or
+    /// the quiet hours end. Unset: alerts go out at any hour.
+    #[serde(skip)]
+    pub quiet_hours: Option<(chrono::NaiveTime, chrono::NaiveTime)>,
+}
+
+/// Parses quiet hours written as `"22:00-07:00"` (start and end local times, the end
+/// may be the next morning); equal times mean none.
+pub fn parse_quiet_hours(s: &str) -> Result<Option<(chrono::NaiveTime, chrono::NaiveTime)>, String> {
+    let bad = || format!("`{s}` is not a span of local times like \"22:00-07:00\"");
+    let (a, b) = s.split_once('-').ok_or_else(bad)?;
+    let t = |x: &str| chrono::NaiveTime::parse_from_str(x.trim(), "%H:%M").map_err(|_| bad());
+    let (start, end) = (t(a)?, t(b)?);
+    Ok((start != end).then_some((start, end)))
 }
 
 /// Alert channel kinds (INTERFACES.md). Sending is not built yet; the keys are validated.
@@ -478,17 +497,31 @@ impl Config {
         if let Some(a) = table.remove("alerts") {
             match a {
                 toml::Value::Table(mut at) => {
+                    const KNOWN: [&str; 4] = ["channels", "routes", "escalation", "quiet_hours"];
                     let mut unknown: Vec<String> =
-                        at.keys().filter(|k| *k != "channels" && *k != "routes").cloned().collect();
+                        at.keys().filter(|k| !KNOWN.contains(&k.as_str())).cloned().collect();
                     unknown.sort();
                     for k in unknown {
                         problems.push(Problem {
                             key: format!("alerts.{k}"),
-                            message: "unknown key; [alerts] has `channels` and `routes`".into(),
+                            message: "unknown key; [alerts] has `channels`, `routes`, `escalation` and `quiet_hours`"
+                                .into(),
                         });
                     }
                     alerts.channels = read_list(at.remove("channels"), "alerts.channels", &mut problems);
                     alerts.routes = read_list(at.remove("routes"), "alerts.routes", &mut problems);
+                    alerts.escalation = at.remove("escalation");
+                    match at.remove("quiet_hours") {
+                        None => {}
+                        Some(toml::Value::String(q)) => match parse_quiet_hours(&q) {
+                            Ok(q) => alerts.quiet_hours = q,
+                            Err(message) => problems.push(Problem { key: "alerts.quiet_hours".into(), message }),
+                        },
+                        Some(_) => problems.push(Problem {
+                            key: "alerts.quiet_hours".into(),
+                            message: "must be a string like \"22:00-07:00\"".into(),
+                        }),
+                    }
                 }
                 _ => problems.push(Problem { key: "alerts".into(), message: "must be a table".into() }),
             }
@@ -833,6 +866,24 @@ mod example_tests {
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
         assert_eq!(c.sources.len(), 2);
         assert_eq!(c.alerts.routes.len(), 1);
+    }
+
+    #[test]
+    fn quiet_hours_and_the_escalation_table_are_read() {
+        let t = |h, m| chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default();
+        assert_eq!(parse_quiet_hours("22:00-07:00"), Ok(Some((t(22, 0), t(7, 0)))));
+        assert_eq!(parse_quiet_hours(" 12:30 - 13:30 "), Ok(Some((t(12, 30), t(13, 30)))));
+        assert_eq!(parse_quiet_hours("08:00-08:00"), Ok(None));
+        assert!(parse_quiet_hours("22:00").is_err());
+        assert!(parse_quiet_hours("25:00-07:00").is_err());
+        let c = Config::parse(EXAMPLE, "yuqing.example.toml", &|_| Ok(())).expect("the example is valid");
+        assert!(c.alerts.escalation.as_ref().and_then(|e| e.get("ack_within")).is_some());
+        let text = "[alerts]\nquiet_hours = \"22:00-7\"\nescalations = 1\n";
+        let e = Config::parse(text, "t", &|_| Ok(())).expect_err("two problems");
+        let keys: Vec<&str> = e.problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["alerts.escalations", "alerts.quiet_hours"], "{:?}", e.problems);
+        let c = Config::parse("[alerts]\nquiet_hours = \"22:00-07:00\"\n", "t", &|_| Ok(())).expect("valid");
+        assert_eq!(c.alerts.quiet_hours, Some((t(22, 0), t(7, 0))));
     }
 
     #[test]

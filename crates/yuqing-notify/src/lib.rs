@@ -64,6 +64,12 @@ pub struct Alert {
     pub on_duty: Vec<String>,
     /// Escalation round, when this alert escalates an unacknowledged one.
     pub escalation: Option<u32>,
+    /// The acknowledgement link (确认收到): a page in yuqing, behind its login, that
+    /// records who acknowledged the alert; opening it changes nothing by itself.
+    pub ack_link: Option<String>,
+    /// A line the message leads with, e.g. why it escalates and to whom
+    /// ("30 分钟无人确认，升级至：李四（下一值班人）"). Kept short; never cut.
+    pub notice: Option<String>,
 }
 
 /// Whether an alert passes every filter the route sets (an unset filter always holds).

@@ -131,7 +131,12 @@ impl<'a> View<'a> {
     /// (label, value) lines after the title.
     fn meta(&self) -> Vec<(&'static str, String)> {
         let a = self.alert;
-        let mut m = vec![("来源", format!("{}（{}）", a.source, a.tier.zh())), ("时间", self.time())];
+        let mut m = Vec::new();
+        if let Some(notice) = a.notice.as_deref().map(one_line).filter(|n| !n.is_empty()) {
+            m.push(("提醒", notice));
+        }
+        m.push(("来源", format!("{}（{}）", a.source, a.tier.zh())));
+        m.push(("时间", self.time()));
         if !self.minimal {
             if !a.categories.is_empty() {
                 m.push(("类别", a.categories.iter().map(|c| c.zh()).collect::<Vec<_>>().join("、")));
@@ -149,6 +154,9 @@ impl<'a> View<'a> {
 
     fn links(&self) -> Vec<(&'static str, &'a str)> {
         let mut l = Vec::new();
+        if let Some(ack) = self.alert.ack_link.as_deref() {
+            l.push(("确认收到", ack));
+        }
         if let Some(link) = self.alert.link.as_deref() {
             l.push(("在 yuqing 中查看并确认", link));
         }
@@ -438,6 +446,8 @@ fn webhook_json(alert: &Alert, tz: Tz) -> Value {
         "at": alert.at.to_rfc3339(),
         "on_duty": alert.on_duty,
         "escalation": alert.escalation,
+        "ack_link": alert.ack_link,
+        "notice": alert.notice,
         "text": v.plain(),
     })
 }

@@ -186,3 +186,47 @@ fn an_absurd_title_is_cut_and_the_link_stays() {
     assert!(c.contains("https://yuqing.example.org/items/17"));
     assert!(c.contains("标题…"));
 }
+
+/// An escalation round: the notice leads, the acknowledgement link comes first, and a
+/// cut to the platform's limit keeps both.
+#[test]
+fn an_escalation_leads_with_its_notice_and_keeps_the_acknowledgement_link_when_cut() {
+    let mut a = alert();
+    a.escalation = Some(1);
+    a.notice = Some("10 分钟无人确认，升级至：王五（下一值班人）".into());
+    a.ack_link = Some("https://yuqing.example.org/alerts/ack/item-17?t=0123abcd".into());
+    let c = wecom_content(&a);
+    assert!(c.contains("（第 1 次升级提醒）"), "{c}");
+    assert!(c.contains("> 提醒：10 分钟无人确认，升级至：王五（下一值班人）"), "{c}");
+    let ack = "[确认收到](https://yuqing.example.org/alerts/ack/item-17?t=0123abcd)";
+    assert!(c.find(ack) < c.find("[在 yuqing 中查看并确认]"), "{c}");
+    let Rendered::Email { subject, text, html } = render(ChannelKind::Email, &a) else { panic!("email") };
+    assert!(subject.contains("升级"), "{subject}");
+    assert!(
+        text.contains("提醒：10 分钟无人确认") && text.contains("确认收到：https://yuqing.example.org/alerts/ack/")
+    );
+    assert!(html.is_some_and(|h| h.contains("href=\"https://yuqing.example.org/alerts/ack/item-17?t=0123abcd\"")));
+    let hook = json(ChannelKind::Webhook, &a);
+    assert_eq!(hook["ack_link"], "https://yuqing.example.org/alerts/ack/item-17?t=0123abcd");
+    assert_eq!(hook["escalation"], 1);
+    assert!(hook["notice"].as_str().is_some_and(|n| n.contains("王五")));
+    let card = feishu_card(&a);
+    assert!(card.contains("确认收到"), "{card}");
+
+    a.summary = "补贴".repeat(20_000);
+    for (kind, limit) in [
+        (ChannelKind::Wecom, WECOM_MAX_BYTES),
+        (ChannelKind::Dingtalk, DINGTALK_MAX_BYTES),
+        (ChannelKind::Feishu, FEISHU_CARD_MAX_BYTES),
+    ] {
+        let text = match kind {
+            ChannelKind::Wecom => wecom_content(&a),
+            ChannelKind::Dingtalk => dingtalk_text(&a),
+            _ => feishu_card(&a),
+        };
+        assert!(text.len() <= limit, "{kind:?}: {} bytes", text.len());
+        assert!(text.contains("https://yuqing.example.org/alerts/ack/item-17?t=0123abcd"), "{kind:?} lost the link");
+        assert!(text.contains("升级至：王五"), "{kind:?} lost the notice");
+        assert!(text.contains(CUT_MARK), "{kind:?} was cut");
+    }
+}

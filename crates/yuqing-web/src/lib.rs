@@ -21,6 +21,7 @@
 //! shows only counts, but like any metrics endpoint it should be firewalled from the
 //! public internet.
 
+mod alerts;
 mod api;
 mod auth;
 mod bulletins;
@@ -70,6 +71,7 @@ pub fn app(state: AppState) -> Router {
         .merge(items::routes())
         .merge(sources::routes())
         .merge(cases::routes())
+        .merge(alerts::routes())
         .merge(duty::routes())
         .merge(bulletins::routes())
         .merge(reports::routes())

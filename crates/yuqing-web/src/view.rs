@@ -37,6 +37,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("case.html", include_str!("../templates/case.html")),
     ("sources.html", include_str!("../templates/sources.html")),
     ("duty.html", include_str!("../templates/duty.html")),
+    ("alerts.html", include_str!("../templates/alerts.html")),
     ("bulletins.html", include_str!("../templates/bulletins.html")),
     ("bulletin_draft.html", include_str!("../templates/bulletin_draft.html")),
     ("bulletin_view.html", include_str!("../templates/bulletin_view.html")),

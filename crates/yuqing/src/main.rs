@@ -301,7 +301,9 @@ fn load_config(cli: &Cli) -> Result<(Config, String)> {
             let origin = p.display().to_string();
             match Config::parse(&text, &origin, &yuqing_judge::check_query) {
                 Ok(c) => {
-                    if let Err(problems) = case_deadlines(&c) {
+                    if let Err(problems) =
+                        case_deadlines(&c).map(|_| ()).and_then(|_| alerts::escalation(&c).map(|_| ()))
+                    {
                         for p in &problems {
                             eprintln!("{origin}: {p}");
                         }
@@ -511,7 +513,9 @@ fn check_config(cli: &Cli) -> Result<ExitCode> {
     };
     match Config::parse(&text, &origin, &yuqing_judge::check_query) {
         Ok(config) => {
-            if let Err(problems) = case_deadlines(&config) {
+            if let Err(problems) =
+                case_deadlines(&config).map(|_| ()).and_then(|_| alerts::escalation(&config).map(|_| ()))
+            {
                 for p in &problems {
                     println!("{origin}: {p}");
                 }

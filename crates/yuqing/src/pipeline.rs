@@ -78,6 +78,8 @@ impl Pipeline {
             at: page.fetched_at,
             on_duty: vec![],
             escalation: None,
+            ack_link: None,
+            notice: None,
         };
         let alert_channels =
             yuqing_notify::channels_for(&self.routes, &probe).into_iter().map(str::to_string).collect();

@@ -31,6 +31,8 @@ pub fn alert() -> Alert {
         at: chrono::Utc.with_ymd_and_hms(2024, 5, 1, 2, 30, 0).unwrap(),
         on_duty: vec!["张三".into(), "李四".into()],
         escalation: None,
+        ack_link: None,
+        notice: None,
     }
 }
 

@@ -1,5 +1,10 @@
 //! A test site on 127.0.0.1 (port 0): feeds, list pages and articles in UTF-8 and GBK,
 //! plus hostile pages. It records every request so tests can assert what was fetched.
+//!
+//! Beside it, [`Extra`]: a feed with one negative article (`/neg/rss.xml`), generated
+//! feeds of distinct negative articles (`/live/{n}/rss.xml`) that note when each page
+//! was served, and an alert receiver (`POST /receiver`) that records each request with
+//! its arrival time and can hold requests unanswered, like a receiver that hangs.
 
 #![allow(dead_code)]
 
@@ -9,9 +14,11 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Each request's path and User-Agent.
 type Requests = Vec<(String, Option<String>)>;
@@ -44,6 +51,7 @@ impl Log {
 pub struct Site {
     pub addr: SocketAddr,
     pub log: Log,
+    pub extra: Extra,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -248,6 +256,8 @@ fn redirect(to: &str) -> Response {
 /// Starts the site on its own thread and runtime; it stops when `Site` is dropped.
 pub fn start() -> Site {
     let log = Log::default();
+    let extra = Extra::default();
+    let extra_state = extra.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let state = log.clone();
@@ -256,7 +266,18 @@ pub fn start() -> Site {
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             addr_tx.send(listener.local_addr().expect("addr")).expect("send addr");
-            let app = Router::new().route("/hook", post(hook)).route("/{*path}", get(handle)).with_state(state);
+            let extra_routes = Router::new()
+                .route("/receiver", post(receiver))
+                .route("/neg/rss.xml", get(neg_feed))
+                .route("/neg/a3.html", get(neg_article))
+                .route("/live/{n}/rss.xml", get(live_feed))
+                .route("/live/{n}/{page}", get(live_article))
+                .with_state(extra_state);
+            let app = Router::new()
+                .route("/hook", post(hook))
+                .route("/{*path}", get(handle))
+                .with_state(state)
+                .merge(extra_routes);
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
                     let _ = rx.await;
@@ -265,5 +286,213 @@ pub fn start() -> Site {
         });
     });
     let addr = addr_rx.recv().expect("site address");
-    Site { addr, log, _shutdown: tx }
+    Site { addr, log, extra, _shutdown: tx }
+}
+
+// ---- Extra: a negative article, generated feeds, an alert receiver ---------------------
+
+/// One request to `POST /receiver`.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub at: Instant,
+    /// The `Idempotency-Key` header: the alert's key.
+    pub key: String,
+    pub body: serde_json::Value,
+    /// Held: recorded, never answered (the sender cannot know it arrived).
+    pub held: bool,
+}
+
+#[derive(Clone, Default)]
+pub struct Extra {
+    hits: Arc<Mutex<Vec<Hit>>>,
+    hold: Arc<AtomicUsize>,
+    served: Arc<Mutex<HashMap<String, Instant>>>,
+}
+
+impl Extra {
+    /// The next `n` requests to the receiver are recorded and then held unanswered.
+    pub fn hold_next(&self, n: usize) {
+        self.hold.store(n, Ordering::SeqCst);
+    }
+    pub fn hits(&self) -> Vec<Hit> {
+        self.hits.lock().map(|h| h.clone()).unwrap_or_default()
+    }
+    /// When a page of `/neg/` or `/live/` was first served (its path).
+    pub fn served(&self, path: &str) -> Option<Instant> {
+        self.served.lock().ok().and_then(|s| s.get(path).copied())
+    }
+    fn note_served(&self, path: String) {
+        if let Ok(mut s) = self.served.lock() {
+            s.entry(path).or_insert_with(Instant::now);
+        }
+    }
+}
+
+pub const NEG_TITLE: &str = "上犹县多名群众反映惠农补贴长期被拖欠，投诉无门";
+
+fn neg() -> String {
+    article(
+        NEG_TITLE,
+        "上犹论坛",
+        "2026-11-28 20:15",
+        &[
+            "近日，上犹县社溪镇多名群众在网上发帖反映，去年的耕地地力保护补贴至今仍未发放到位，群众多次到镇财政所询问，工作人员态度冷漠、互相推诿。",
+            "有村民表示，补贴资金被拖欠已经一年多，拨打县财政局服务热线无人接听，到镇里反映也没有结果，投诉无门，大家对此非常不满，质疑补贴资金被截留挪用。",
+            "帖子发出后迅速引发网友围观，不少网友跟帖称自己所在乡镇也存在类似问题，要求有关部门尽快查明原因、严肃追责，给群众一个说法。",
+            "截至发稿时，相关部门尚未作出回应，群众的愤怒情绪仍在发酵。",
+        ],
+    )
+}
+
+async fn neg_feed(headers: HeaderMap) -> Response {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1");
+    let body = format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>上犹论坛</title><link>http://{host}/</link><description>测试</description>
+<item><title>{NEG_TITLE}</title><link>http://{host}/neg/a3.html</link><pubDate>Sat, 28 Nov 2026 20:15:00 +0800</pubDate></item>
+</channel></rss>"#
+    );
+    ok("application/rss+xml", body.into_bytes())
+}
+
+async fn neg_article(State(x): State<Extra>) -> Response {
+    x.note_served("/neg/a3.html".into());
+    ok("text/html", neg().into_bytes())
+}
+
+const PLACES: [&str; 14] = [
+    "东山镇",
+    "陡水镇",
+    "社溪镇",
+    "营前镇",
+    "梅水乡",
+    "油石乡",
+    "安和乡",
+    "寺下镇",
+    "双溪乡",
+    "水岩乡",
+    "平富乡",
+    "紫阳乡",
+    "五指峰乡",
+    "黄埠镇",
+];
+const SUBSIDIES: [&str; 10] = [
+    "惠农补贴",
+    "低保金",
+    "危房改造补助",
+    "城乡居民养老保险补贴",
+    "耕地地力保护补贴",
+    "生态公益林补偿",
+    "营养餐补助",
+    "残疾人两项补贴",
+    "退耕还林补助",
+    "农机购置补贴",
+];
+/// Sentences of a complaint; `{p}` a place, `{s}` a subsidy, `{n}` a number, `{m}` a month.
+const SENTENCES: [&str; 24] = [
+    "{p}村民反映，{s}已经拖欠{n}个月，多次询问财政所都没有结果。",
+    "有网友发帖称，{p}部分农户的{s}被无故扣减，金额少了{n}百元。",
+    "群众质疑{s}发放名单不公开，{p}有干部亲属冒领。",
+    "{p}一位老人说，自己符合条件却领不到{s}，跑了{n}趟县财政局也没人管。",
+    "帖子称{p}财政所工作人员态度恶劣，群众咨询{s}时被当场呵斥。",
+    "据网友爆料，{p}今年{m}月应发的{s}至今未到账，涉及农户{n}十余户。",
+    "多名群众表示对{s}的审核程序极为不满，认为{p}办事拖拉、推诿扯皮。",
+    "有人在留言板投诉，{p}的{s}一卡通被他人挪用，钱款去向不明。",
+    "网友指出，{p}{s}公示期间提出的异议{n}周内无人答复。",
+    "{p}有村民反映，领取{s}需要层层盖章，来回奔波{n}次仍被拒之门外。",
+    "群众怀疑{p}的{s}资金被截留，要求县财政局彻查。",
+    "评论区有网友跟帖，称自己所在的{p}也遇到{s}迟迟不发的问题。",
+    "一名自称{p}村民的网友说，去年{m}月起就再没收到过{s}。",
+    "有群众称，{p}在发放{s}时索要好处费，每户{n}十元。",
+    "网帖反映{p}的{s}标准忽高忽低，群众搞不清楚政策，怨声载道。",
+    "{p}多户贫困家庭的{s}被取消，理由一直没有说明。",
+    "有网民称拨打{s}咨询电话{n}次都无人接听，对{p}的服务非常失望。",
+    "群众反映{p}将{s}与缴纳其他费用捆绑，不缴费就不发放。",
+    "网友质问，{p}{s}的账目为何迟迟不向群众公开。",
+    "有村民担心{p}的{s}被挪作他用，已向上级部门实名举报。",
+    "该帖在{n}小时内被转发数百次，网友纷纷指责{p}相关部门失职。",
+    "据反映，{p}部分群众的{s}被错发到已去世人员名下。",
+    "多位网友要求上犹县财政局就{p}{s}问题尽快公开回应。",
+    "有群众表示，{p}的{s}问题已经反映了{n}年，始终没有解决。",
+];
+
+/// A small deterministic generator (xorshift): each article differs in its sentences,
+/// places, subsidies and numbers, so none is a near-duplicate of another.
+fn live_text(i: usize) -> (String, Vec<String>) {
+    let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let place = PLACES[i % PLACES.len()];
+    let subsidy = SUBSIDIES[(i / PLACES.len() + i) % SUBSIDIES.len()];
+    let title = format!("上犹县{place}群众反映{subsidy}问题（{i}）");
+    let mut order: Vec<usize> = (0..SENTENCES.len()).collect();
+    for k in (1..order.len()).rev() {
+        order.swap(k, (next() % (k as u64 + 1)) as usize);
+    }
+    let paragraphs = order[..7]
+        .iter()
+        .map(|&k| {
+            let p = PLACES[(next() % PLACES.len() as u64) as usize];
+            let s = SUBSIDIES[(next() % SUBSIDIES.len() as u64) as usize];
+            SENTENCES[k]
+                .replace("{p}", if next() % 2 == 0 { place } else { p })
+                .replace("{s}", if next() % 2 == 0 { subsidy } else { s })
+                .replace("{n}", &(2 + next() % 8).to_string())
+                .replace("{m}", &(1 + next() % 12).to_string())
+        })
+        .collect();
+    (title, paragraphs)
+}
+
+/// The title of `/live/{n}/{i}.html`.
+pub fn live_title(i: usize) -> String {
+    live_text(i).0
+}
+
+async fn live_feed(Path(n): Path<usize>, headers: HeaderMap) -> Response {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1");
+    let items: String = (0..n.min(1000))
+        .map(|i| {
+            format!(
+                "<item><title>{}</title><link>http://{host}/live/{n}/{i}.html</link><pubDate>Sat, 28 Nov 2026 20:15:00 +0800</pubDate></item>\n",
+                live_title(i)
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>上犹网友留言</title><link>http://{host}/</link><description>测试</description>
+{items}</channel></rss>"#
+    );
+    ok("application/rss+xml", body.into_bytes())
+}
+
+async fn live_article(State(x): State<Extra>, Path((n, page)): Path<(usize, String)>) -> Response {
+    let Some(i) = page.strip_suffix(".html").and_then(|p| p.parse::<usize>().ok()).filter(|i| *i < n) else {
+        return Response::builder().status(StatusCode::NOT_FOUND).body(Body::from("not found")).unwrap_or_default();
+    };
+    let (title, paragraphs) = live_text(i);
+    let refs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
+    let body = article(&title, "上犹网友留言", "2026-11-28 20:15", &refs);
+    x.note_served(format!("/live/{n}/{page}"));
+    ok("text/html", body.into_bytes())
+}
+
+/// The alert receiver: records each request, holds it unanswered while `hold` lasts.
+async fn receiver(State(x): State<Extra>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let at = Instant::now();
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    let held = x.hold.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |h| h.checked_sub(1)).is_ok();
+    if let Ok(mut h) = x.hits.lock() {
+        h.push(Hit { at, key, body, held });
+    }
+    if held {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+    Response::builder().status(StatusCode::OK).body(Body::from("{}")).unwrap_or_default()
 }
