@@ -17,12 +17,12 @@
 
 use std::sync::LazyLock;
 
+use crate::dom::{flatten, is_block, subtree_text, Flat, Kind};
+use crate::html::{Document, Element};
+use crate::{ExtractOptions, PageKind};
+use aho_corasick::AhoCorasick;
 use chrono::{DateTime, FixedOffset};
 use regex::Regex;
-use scraper::node::Element;
-
-use crate::dom::{flatten, is_block, subtree_text, Flat, Kind};
-use crate::{ExtractOptions, PageKind};
 
 pub struct Parts {
     pub title: String,
@@ -59,18 +59,19 @@ fn char_stats(s: &str) -> (u32, u32) {
     (chars, punct)
 }
 
-pub fn analyse(html: &scraper::Html, opts: &ExtractOptions) -> Parts {
-    let mut flat = flatten(html, None);
-    let (mut stats, mut containers) = select(&flat);
+pub fn analyse(doc: &Document, opts: &ExtractOptions) -> Parts {
+    let mut flat = flatten(doc, None);
+    let mut title_info = find_title(&flat);
+    let (mut stats, mut containers) = select(&flat, title_info.heading);
     // Replies on a thread page are the content, a news page's comments are not:
     // comment sections count when they outweigh the main text found without them.
     let main_prose: u32 = containers.iter().map(|&c| stats[c].prose).sum();
     if !flat.comments_are_content && flat.comment_prose > 0 && flat.comment_prose >= main_prose.saturating_mul(2) {
-        flat = flatten(html, Some(true));
-        (stats, containers) = select(&flat);
+        flat = flatten(doc, Some(true));
+        title_info = find_title(&flat);
+        (stats, containers) = select(&flat, title_info.heading);
     }
 
-    let title_info = find_title(&flat);
     let mut lines: Vec<String> = Vec::new();
     for &c in &containers {
         collect_lines(&flat, c, &title_info.title, &mut lines);
@@ -106,8 +107,9 @@ pub fn analyse(html: &scraper::Html, opts: &ExtractOptions) -> Parts {
     Parts { title: title_info.title, published_at, content, kind }
 }
 
-/// Subtree statistics and the main-text container(s).
-fn select(flat: &Flat) -> (Vec<Stats>, Vec<usize>) {
+/// Subtree statistics and the main-text container(s); `headline` is the flat index
+/// of the article's headline, when found.
+fn select(flat: &Flat, headline: Option<usize>) -> (Vec<Stats>, Vec<usize>) {
     let n = flat.nodes.len();
 
     // Subtree statistics, folded bottom-up; furniture does not count towards the
@@ -242,7 +244,10 @@ fn select(flat: &Flat) -> (Vec<Stats>, Vec<usize>) {
     let container = if flat.comments_are_content || sparse {
         argmax(&|i| weight[i], true)
     } else {
-        seed.map(|s| climb(flat, s, &weight, &positive))
+        seed.map(|s| climb(flat, s, &weight, &positive)).map(|c| match headline {
+            Some(h) => follow_headline(flat, c, h, &stats, &block_of, &weight, &positive),
+            None => c,
+        })
     };
     // Nothing reads as prose (a short post, a code snippet): the element with the
     // most text outside links, deepest on ties, rather than nothing.
@@ -250,6 +255,53 @@ fn select(flat: &Flat) -> (Vec<Stats>, Vec<usize>) {
         container.or_else(|| argmax(&|i| f64::from(stats[i].chars) - 2.0 * f64::from(stats[i].link_chars), true));
     let containers: Vec<usize> = container.into_iter().collect();
     (stats, containers)
+}
+
+/// The main text follows its headline. When the element chosen by weight, `chosen`,
+/// comes after the first prose below the headline `h` without holding it, and the
+/// headline of another story (a linked heading, as in a feed of summaries, or a
+/// second `<h1>`, as in a "next article" appended below) stands between that prose and
+/// the chosen element's own text, the chosen element is another story: the text
+/// under the headline is taken instead. A short article otherwise loses to the
+/// longer stories around it.
+fn follow_headline(
+    flat: &Flat,
+    chosen: usize,
+    h: usize,
+    stats: &[Stats],
+    block_of: &[usize],
+    weight: &[f64],
+    positive: &[f64],
+) -> usize {
+    let nodes = &flat.nodes;
+    let is_prose = |k: usize, min: u32| nodes[k].kind == Kind::Text && !nodes[k].boiler && stats[k].prose >= min;
+    let Some(first) = (nodes[h].end..nodes.len()).find(|&k| is_prose(k, 10)) else { return chosen };
+    // Only a chosen element that starts after that prose is in question (one that
+    // holds it, or comes before it, is left alone).
+    if chosen <= first {
+        return chosen;
+    }
+    let Some(own) = (chosen..nodes[chosen].end).find(|&k| is_prose(k, 1)) else { return chosen };
+    let story_headline = |k: usize| {
+        let node = &nodes[k];
+        node.kind == Kind::Element
+            && !node.noise
+            && k != h
+            && matches!(node.tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+            && (node.tag == "h1" || node.in_link || (k..node.end).any(|j| nodes[j].in_link))
+    };
+    if !(first..own).any(story_headline) {
+        return chosen;
+    }
+    let b = block_of[first];
+    let holder = if is_paragraph_tag(nodes[b].tag) { nodes[b].parent.unwrap_or(b) } else { b };
+    let under = climb(flat, holder, weight, positive);
+    // Only a separate element: one that holds the chosen one is no correction.
+    if nodes[under].end <= chosen && weight[under] > 0.0 {
+        under
+    } else {
+        chosen
+    }
 }
 
 /// From the seed up: a parent replaces its child when it adds little prose besides
@@ -335,9 +387,10 @@ fn is_thread(flat: &Flat, containers: &[usize]) -> bool {
     let named = |i: usize| {
         flat.nodes[i].el.is_some_and(|e| {
             e.attr("class").into_iter().chain(e.attr("id")).any(|name| {
-                let lower = name.to_ascii_lowercase();
-                THREAD_WORDS.iter().any(|w| lower.contains(w))
-                    || lower.split(|ch: char| !ch.is_ascii_alphanumeric()).any(|t| matches!(t, "postlist" | "posts"))
+                THREAD_WORD_FINDER.is_match(name)
+                    || name
+                        .split(|ch: char| !ch.is_ascii_alphanumeric())
+                        .any(|t| t.eq_ignore_ascii_case("postlist") || t.eq_ignore_ascii_case("posts"))
             })
         })
     };
@@ -351,14 +404,34 @@ fn is_thread(flat: &Flat, containers: &[usize]) -> bool {
     if (c..flat.nodes[c].end).any(named) {
         return true;
     }
+    // One pass over the page's text for all the cues, rather than one per cue.
+    let mut seen = [false; THREAD_TEXT.len()];
     let mut cues = 0;
-    for w in THREAD_TEXT {
-        if flat.nodes.iter().any(|n| n.kind == Kind::Text && !n.noise && n.text.contains(w)) {
-            cues += 1;
+    for n in flat.nodes.iter().filter(|n| n.kind == Kind::Text && !n.noise) {
+        for m in THREAD_TEXT_FINDER.find_overlapping_iter(n.text) {
+            let k = m.pattern().as_usize();
+            if !seen[k] {
+                seen[k] = true;
+                cues += 1;
+                if cues >= 2 {
+                    return true;
+                }
+            }
         }
     }
-    cues >= 2
+    false
 }
+
+static THREAD_WORD_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(THREAD_WORDS)
+        .unwrap_or_else(|e| panic!("THREAD_WORDS are constants and must build: {e}"))
+});
+
+static THREAD_TEXT_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::new(THREAD_TEXT).unwrap_or_else(|e| panic!("THREAD_TEXT are constants and must build: {e}"))
+});
 
 fn is_paragraph_tag(tag: &str) -> bool {
     matches!(tag, "p" | "pre" | "blockquote" | "li" | "dd" | "h2" | "h3" | "h4")
@@ -375,7 +448,20 @@ fn count_link_items(flat: &Flat) -> usize {
             continue;
         }
         if node.tag == "a" && node.el.and_then(|e| e.attr("href")).is_some() {
-            if subtree_text(flat, i, true).trim().chars().filter(|c| !c.is_whitespace()).count() >= 6 {
+            let mut chars = 0;
+            let mut k = i + 1;
+            while k < node.end && chars < 6 {
+                let n = &flat.nodes[k];
+                if n.noise {
+                    k = n.end;
+                    continue;
+                }
+                if n.kind == Kind::Text {
+                    chars += n.text.chars().filter(|c| !c.is_whitespace()).take(6).count();
+                }
+                k += 1;
+            }
+            if chars >= 6 {
                 count += 1;
             }
             i = node.end;
@@ -444,6 +530,15 @@ const TOOL_WORDS: &[&str] = &[
     ":",
 ];
 
+/// All of [`TOOL_WORDS`] in one pass; at one position the longest wins ("打印本页"
+/// before "打印").
+static TOOL_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(TOOL_WORDS)
+        .unwrap_or_else(|e| panic!("TOOL_WORDS are constants and must build: {e}"))
+});
+
 fn is_boiler_line(line: &str, link_share: f64) -> bool {
     let len = line.chars().count();
     if len <= 80 && BOILER_LINE.is_match(line) {
@@ -455,12 +550,7 @@ fn is_boiler_line(line: &str, link_share: f64) -> bool {
     if len > 80 {
         return false;
     }
-    let mut rest = line.to_string();
-    for w in TOOL_WORDS {
-        if rest.contains(w) {
-            rest = rest.replace(w, "");
-        }
-    }
+    let rest = TOOL_FINDER.replace_all(line, &[""; TOOL_WORDS.len()]);
     let rest = rest.trim();
     rest.chars().all(|c| c.is_ascii_digit() || c.is_whitespace() || c == '.') || BOILER_LINE.is_match(rest)
 }
@@ -629,9 +719,14 @@ fn find_title(flat: &Flat) -> TitleInfo {
         if want.chars().count() < 4 {
             return None;
         }
+        let want_len = want.chars().count();
         headings.iter().find(|(_, h)| squash(h) == want).map(|(i, _)| *i).or_else(|| {
             flat.nodes.iter().enumerate().find_map(|(i, node)| {
-                (node.kind == Kind::Text && !node.noise && squash(node.text) == want)
+                // Squashing keeps one character per visible character: count first.
+                (node.kind == Kind::Text
+                    && !node.noise
+                    && visible_chars(node.text) == want_len
+                    && squash(node.text) == want)
                     .then_some(i)
                     .and_then(|t| node.parent.or(Some(t)))
             })
@@ -666,6 +761,12 @@ fn prefix_heading(flat: &Flat, raw_title: &str) -> Option<usize> {
     let mut best: Option<(usize, usize)> = None;
     for (i, node) in flat.nodes.iter().enumerate() {
         if node.kind != Kind::Text || node.noise {
+            continue;
+        }
+        // Most text nodes cannot start the title: compare first characters before
+        // normalising (this loop sees every text node of the page).
+        let first = node.text.chars().find(|c| !c.is_whitespace() && !is_zero_width(*c)).map(fold);
+        if first.is_none() || first != title.chars().next() {
             continue;
         }
         let text = yuqing_text::normalize::normalize(node.text);
@@ -704,14 +805,41 @@ const INFO_WORDS: &[&str] = &[
     "laiyuan",
 ];
 
-fn is_info_element(el: Option<&Element>) -> bool {
+fn is_info_element(el: Option<Element>) -> bool {
     let Some(el) = el else { return false };
     el.attr("class").into_iter().chain(el.attr("id")).any(|name| {
-        let lower = name.to_ascii_lowercase();
-        lower.split(|c: char| c.is_whitespace() || c == '-' || c == '_').any(|t| INFO_WORDS.contains(&t))
-            || ["time", "date", "info", "source", "publish"].iter().any(|w| lower.contains(w))
+        name.split(|c: char| c.is_whitespace() || c == '-' || c == '_')
+            .any(|t| INFO_WORDS.iter().any(|w| t.eq_ignore_ascii_case(w)))
+            || INFO_FINDER.is_match(name)
             || name.contains("发布时间")
     })
+}
+
+static INFO_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(["time", "date", "info", "source", "publish"])
+        .unwrap_or_else(|e| panic!("the info words are constants and must build: {e}"))
+});
+
+/// Characters `normalize` drops outright.
+fn is_zero_width(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// A character as `normalize` writes it (full-width ASCII to half-width), for
+/// comparisons that must not allocate; blanks are not folded.
+fn fold(c: char) -> char {
+    match c {
+        '，' | '！' | '？' | '；' | '：' | '（' | '）' => c,
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
+}
+
+/// Characters of `s` that survive [`squash`] (one each).
+fn visible_chars(s: &str) -> usize {
+    s.chars().filter(|c| !c.is_whitespace() && !is_zero_width(*c) && !matches!(c, '\u{3000}' | '\u{00A0}')).count()
 }
 
 static DATE_LABEL: LazyLock<Regex> = LazyLock::new(|| {

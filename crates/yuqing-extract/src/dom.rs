@@ -3,26 +3,49 @@
 //! and a cap on the number of nodes bounds the work.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::LazyLock;
 
-use ego_tree::NodeRef;
-use scraper::node::Element;
-use scraper::{Html, Node};
+use aho_corasick::AhoCorasick;
 
-/// At most this many nodes are visited; the rest of a huge page is ignored.
-pub const MAX_NODES: usize = 400_000;
+use crate::html::{Document, Element};
 
-/// Subtrees that are never content and never hold the title or the time.
-const DROP_TAGS: &[&str] = &[
-    "script", "style", "noscript", "iframe", "svg", "form", "button", "select", "textarea", "template", "object",
-    "embed", "canvas", "video", "audio", "map", "input", "option",
-];
+/// Subtrees that are never content and never hold the title or the time. Not
+/// `<form>`: ASP.NET pages wrap the whole page in one (see [`flatten`]).
+fn is_drop_tag(tag: &str) -> bool {
+    // A `match` rather than `DROP_TAGS.contains`: this runs for every element.
+    matches!(
+        tag,
+        "script"
+            | "style"
+            | "noscript"
+            | "iframe"
+            | "svg"
+            | "button"
+            | "select"
+            | "textarea"
+            | "template"
+            | "object"
+            | "embed"
+            | "canvas"
+            | "video"
+            | "audio"
+            | "map"
+            | "input"
+            | "option"
+    )
+}
 
 /// Page furniture: not content, and not where the time or title is looked for.
-const NOISE_TAGS: &[&str] = &["nav", "footer", "aside", "menu"];
+fn is_noise_tag(tag: &str) -> bool {
+    matches!(tag, "nav" | "footer" | "aside" | "menu")
+}
 
 /// `<header>` often holds the headline and the info line on modern templates, so it is
 /// excluded from the content but still searched for the title and time.
-const BOILER_TAGS: &[&str] = &["header"];
+fn is_boiler_tag(tag: &str) -> bool {
+    tag == "header"
+}
 
 /// class/id words (whole tokens after splitting on blanks, `-` and `_`) for furniture.
 /// Short pinyin abbreviations from Chinese CMS templates: xgxw/xgwz 相关新闻/文章,
@@ -134,7 +157,7 @@ pub struct FNode<'a> {
     /// Lower-case tag name; empty for text.
     pub tag: &'a str,
     pub text: &'a str,
-    pub el: Option<&'a Element>,
+    pub el: Option<Element<'a>>,
     pub parent: Option<usize>,
     /// One past the last descendant in pre-order.
     pub end: usize,
@@ -149,7 +172,7 @@ pub struct FNode<'a> {
 pub struct Flat<'a> {
     pub nodes: Vec<FNode<'a>>,
     /// `<meta>` elements, in page order.
-    pub metas: Vec<&'a Element>,
+    pub metas: Vec<Element<'a>>,
     /// The `<title>` text.
     pub title: String,
     /// Prose in comment sections (see [`refine`]).
@@ -174,55 +197,66 @@ struct Marks {
 
 /// `comments`: whether comment sections are content; `None` decides by their share
 /// of the page's prose.
-pub fn flatten(html: &Html, comments: Option<bool>) -> Flat<'_> {
-    let mut nodes: Vec<FNode> = Vec::new();
-    let mut marks: Vec<Marks> = Vec::new();
+pub fn flatten<'a>(doc: &'a Document<'a>, comments: Option<bool>) -> Flat<'a> {
+    let n = doc.nodes.len();
+    let mut nodes: Vec<FNode> = Vec::with_capacity(n);
+    let mut marks: Vec<Marks> = Vec::with_capacity(n);
     let mut metas = Vec::new();
     let mut title = String::new();
-    let mut stack: Vec<Pending> = vec![Pending { node: html.tree.root(), parent: None, in_link: false }];
-    while let Some(Pending { node, parent, in_link }) = stack.pop() {
-        if nodes.len() >= MAX_NODES {
-            break;
-        }
-        let (kind, tag, text, el, in_link, mark) = match node.value() {
-            Node::Text(t) => (Kind::Text, "", &**t, None, in_link, Marks::default()),
-            Node::Element(e) => {
-                let tag = e.name();
-                if tag == "meta" {
-                    metas.push(e);
-                    continue;
-                }
-                if tag == "title" {
-                    if title.is_empty() {
-                        title = node.children().filter_map(|c| c.value().as_text()).map(|t| &**t).collect();
-                    }
-                    continue;
-                }
-                if DROP_TAGS.contains(&tag) {
-                    continue;
-                }
-                let (class_noise, class_boiler) = classify(e);
-                let mark = Marks {
-                    hard_noise: NOISE_TAGS.contains(&tag),
-                    soft_noise: if hidden(e) { class_noise.max(1) } else { class_noise },
-                    hard_boiler: BOILER_TAGS.contains(&tag),
-                    soft_boiler: class_boiler,
-                };
-                let in_link = in_link || (tag == "a" && e.attr("href").is_some());
-                (Kind::Element, tag, "", Some(e), in_link, mark)
-            }
-            Node::Document | Node::Fragment => {
-                push_children(&mut stack, Pending { node, parent, in_link });
+    // Index in `nodes` of each document node kept; subtrees are skipped whole, so a
+    // kept node's parent is always kept.
+    let mut new_index = vec![usize::MAX; n];
+    let mut class_cache: FastMap<&str, (u8, bool)> = FastMap::default();
+    let mut i = 0;
+    while i < n {
+        let node = &doc.nodes[i];
+        let parent = node.parent.map(|p| new_index[p]).filter(|&p| p != usize::MAX);
+        let parent_link = parent.is_some_and(|p| nodes[p].in_link);
+        let (kind, tag, text, el, in_link, mark) = if node.is_text() {
+            (Kind::Text, "", &*node.text, None, parent_link, Marks::default())
+        } else {
+            let tag = &*node.tag;
+            let e = doc.element(i);
+            if tag == "meta" {
+                metas.push(e);
+                i = node.end;
                 continue;
             }
-            _ => continue,
+            if tag == "title" {
+                if title.is_empty() {
+                    title = doc.nodes[i + 1..node.end].iter().filter(|c| c.is_text()).map(|c| &*c.text).collect();
+                }
+                i = node.end;
+                continue;
+            }
+            if is_drop_tag(tag) {
+                i = node.end;
+                continue;
+            }
+            // Pages repeat a few class names on thousands of elements.
+            let mut names = |v: Option<&'a str>| {
+                v.map_or((0, false), |v| *class_cache.entry(v).or_insert_with(|| classify_names(v)))
+            };
+            let (by_class, by_id) = (names(e.attr("class")), names(e.attr("id")));
+            let (class_noise, class_boiler) = (by_class.0.max(by_id.0), by_class.1 || by_id.1);
+            // A form is a search box or a reply box (furniture) unless it holds most
+            // of the page's prose: ASP.NET WebForms pages are one `<form>` around
+            // everything, a county portal's article included.
+            let weak = hidden(e) || tag == "form";
+            let mark = Marks {
+                hard_noise: is_noise_tag(tag),
+                soft_noise: if weak { class_noise.max(1) } else { class_noise },
+                hard_boiler: is_boiler_tag(tag),
+                soft_boiler: class_boiler,
+            };
+            let in_link = parent_link || (tag == "a" && e.attr("href").is_some());
+            (Kind::Element, tag, "", Some(e), in_link, mark)
         };
+        new_index[i] = nodes.len();
         let idx = nodes.len();
         nodes.push(FNode { kind, tag, text, el, parent, end: idx + 1, boiler: false, noise: false, in_link });
         marks.push(mark);
-        if kind == Kind::Element {
-            push_children(&mut stack, Pending { node, parent: Some(idx), in_link });
-        }
+        i += 1;
     }
     // Children come after their parent in pre-order, so a backward pass sees every
     // node's subtree end before it folds it into the parent's.
@@ -282,7 +316,7 @@ fn refine(nodes: &mut [FNode], marks: &mut [Marks], comments: Option<bool>) -> (
     let mut group_mass = vec![0u32; n];
     {
         let key = |i: usize| (nodes[i].parent, nodes[i].tag, nodes[i].el.and_then(|e| e.attr("class")).unwrap_or(""));
-        let mut groups: HashMap<(Option<usize>, &str, &str), u32> = HashMap::new();
+        let mut groups: FastMap<(Option<usize>, &str, &str), u32> = FastMap::default();
         let marked: Vec<usize> = (0..n).filter(|&i| marks[i].soft_noise > 0 || marks[i].soft_boiler).collect();
         for &i in &marked {
             let g = groups.entry(key(i)).or_insert(0);
@@ -337,31 +371,18 @@ fn refine(nodes: &mut [FNode], marks: &mut [Marks], comments: Option<bool>) -> (
     (comment_mass, comments_are_content)
 }
 
-/// A node waiting on the explicit stack, with what it inherits from its ancestors.
-struct Pending<'a> {
-    node: NodeRef<'a, Node>,
-    parent: Option<usize>,
-    in_link: bool,
-}
-
-/// Pushes the children of `of.node`, inheriting `of`'s flags, with `of.parent` as
-/// their parent index.
-fn push_children<'a>(stack: &mut Vec<Pending<'a>>, of: Pending<'a>) {
-    let at = stack.len();
-    for child in of.node.children() {
-        stack.push(Pending { node: child, ..of });
-    }
-    // Popped last-in first-out: reverse so the first child is visited first.
-    stack[at..].reverse();
-}
-
-fn hidden(e: &Element) -> bool {
+fn hidden(e: Element) -> bool {
     if e.attr("hidden").is_some() {
         return true;
     }
     e.attr("style").is_some_and(|s| {
-        let s: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
-        s.contains("display:none") || s.contains("visibility:hidden")
+        // Most styles say neither: look for the value before squashing blanks.
+        let b = s.as_bytes();
+        let maybe = b.windows(4).any(|w| w.eq_ignore_ascii_case(b"none") || w.eq_ignore_ascii_case(b"hidd"));
+        maybe && {
+            let s: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+            s.contains("display:none") || s.contains("visibility:hidden")
+        }
     })
 }
 
@@ -369,30 +390,92 @@ fn hidden(e: &Element) -> bool {
 /// clearly before they count as the content.
 const COMMENT_WORDS: &[&str] = &["comment", "pinglun", "review"];
 
-/// (noise, boiler) by class and id words; noise is 2 for comment words, 1 for
-/// other furniture words, 0 for none.
-fn classify(e: &Element) -> (u8, bool) {
+fn finder(words: &[&str]) -> AhoCorasick {
+    // A DFA without a prefilter: class names are a dozen bytes, so the setup of a
+    // prefiltered search costs more than the search.
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .prefilter(false)
+        .build(words)
+        .unwrap_or_else(|e| panic!("the class words are constants and must build: {e}"))
+}
+
+static COMMENT_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| finder(COMMENT_WORDS));
+static NOISE_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| finder(NOISE_SUBSTRINGS));
+
+/// Whole class/id tokens by length: 1 for [`NOISE_TOKENS`], 2 for [`BOILER_TOKENS`]
+/// (3 for both). Looked up by length, then compared ignoring ASCII case, so that a
+/// token needs neither lower-casing nor hashing.
+static TOKENS: LazyLock<Vec<Vec<(&'static str, u8)>>> = LazyLock::new(|| {
+    let longest = NOISE_TOKENS.iter().chain(BOILER_TOKENS).map(|t| t.len()).max().unwrap_or(0);
+    let mut by_len: Vec<Vec<(&'static str, u8)>> = vec![Vec::new(); longest + 1];
+    for (list, flag) in [(NOISE_TOKENS, 1u8), (BOILER_TOKENS, 2u8)] {
+        for t in list {
+            let bucket = &mut by_len[t.len()];
+            match bucket.iter_mut().find(|(w, _)| w == t) {
+                Some(slot) => slot.1 |= flag,
+                None => bucket.push((t, flag)),
+            }
+        }
+    }
+    by_len
+});
+
+fn token_flags(token: &str) -> u8 {
+    TOKENS
+        .get(token.len())
+        .map_or(0, |bucket| bucket.iter().find(|(w, _)| w.eq_ignore_ascii_case(token)).map_or(0, |(_, f)| *f))
+}
+
+/// (noise, boiler) of a class or id attribute's words; noise is 2 for comment words,
+/// 1 for other furniture words, 0 for none.
+fn classify_names(names: &str) -> (u8, bool) {
     let mut noise = 0;
     let mut boiler = false;
-    let names = e.attr("class").into_iter().chain(e.attr("id"));
-    for name in names {
-        let lower = name.to_ascii_lowercase();
-        if COMMENT_WORDS.iter().any(|s| lower.contains(s)) {
+    for name in names.split_ascii_whitespace() {
+        // A BEM modifier says how an element looks, not what it is: the opening post
+        // of a Flarum thread is `Post--by-start-user`, not a user box.
+        let name = name.as_bytes().windows(2).position(|w| w == b"--").map_or(name, |k| &name[..k]);
+        if COMMENT_FINDER.is_match(name) {
             noise = 2;
-        } else if NOISE_SUBSTRINGS.iter().any(|s| lower.contains(s)) {
-            noise = noise.max(1);
+        } else if noise == 0 && NOISE_FINDER.is_match(name) {
+            noise = 1;
         }
-        for token in lower.split(|c: char| c.is_whitespace() || c == '-' || c == '_') {
-            if NOISE_TOKENS.contains(&token) {
+        for token in name.split(['-', '_']) {
+            let flags = token_flags(token);
+            if flags & 1 != 0 {
                 noise = noise.max(1);
             }
-            if BOILER_TOKENS.contains(&token) {
-                boiler = true;
-            }
+            boiler |= flags & 2 != 0;
         }
     }
     (noise, boiler)
 }
+
+/// FNV-1a, written here in a few lines rather than taken as a dependency: std's
+/// SipHash resists chosen keys, at a cost larger than these lookups on short class
+/// names; a page that chooses its keys can only slow its own extraction, which
+/// [`crate::html::MAX_NODES`] bounds.
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// Block-level tags: each starts a new line of text.
 pub fn is_block(tag: &str) -> bool {

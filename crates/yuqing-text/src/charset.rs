@@ -61,6 +61,14 @@ fn decode_with(
     match label {
         Some(label) => decode_labelled(bytes, label),
         None => {
+            // Valid UTF-8 with non-ASCII in it is what chardetng answers anyway (its
+            // UTF-8 candidate survives any valid input and wins when allowed), and std
+            // validates at memory speed where chardetng's candidates read ~100 MB/s.
+            if !bytes.is_ascii() {
+                if let Ok(s) = std::str::from_utf8(bytes) {
+                    return Decoded { text: s.to_owned(), encoding: "utf-8" };
+                }
+            }
             let enc = detect(bytes, tld);
             let (text, _) = enc.decode_without_bom_handling(bytes);
             Decoded { text: text.into_owned(), encoding: name_of(enc, None) }
