@@ -109,3 +109,83 @@ fn a_huge_title_is_cut() {
     let a = extract(page.as_bytes(), None, &opts()).expect("extracts");
     assert!(a.title.chars().count() <= yuqing_extract::MAX_TITLE_CHARS, "{}", a.title.chars().count());
 }
+
+/// 50 MB of markup with next to no text: the page is cut to `MAX_INPUT_BYTES` before
+/// parsing, and the parser itself keeps at most `MAX_NODES` nodes of whatever it is
+/// given.
+#[test]
+fn fifty_megabytes_of_markup() {
+    let unit = "<div class=\"a b\"><span id=x><a href=\"/p\"><i></i></a></span></div>\n";
+    let mut page = String::from("<html><head><title>五十兆</title></head><body><p>开头一段正文，有标点。</p>");
+    while page.len() < 50 * 1024 * 1024 {
+        page.push_str(unit);
+    }
+    let a = extract(page.as_bytes(), None, &opts()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(a.content.contains("开头一段正文"), "{}", a.content.chars().take(200).collect::<String>());
+    let doc = yuqing_extract::html::parse(&page);
+    assert!(doc.nodes.len() <= yuqing_extract::html::MAX_NODES);
+    assert!(doc.nodes.len() > 100_000, "{}", doc.nodes.len());
+}
+
+/// Deep nesting of elements that implied end tags and scopes treat differently from
+/// `<div>`: inline formatting, list items in lists, table cells, headings.
+#[test]
+fn deep_nesting_of_every_kind() {
+    for unit in ["<span>", "<b><i>", "<ul><li>", "<table><tr><td>", "<blockquote>", "<font>", "<a href=x>", "<h2>"] {
+        let n = 50_000;
+        let mut page = String::from("<html><head><title>深层</title></head><body>");
+        page.push_str(&unit.repeat(n));
+        page.push_str("<p>县政府发布通知，请各单位落实。</p>");
+        page.push_str(&"</div></span></td></li>".repeat(n));
+        let doc = yuqing_extract::html::parse(&page);
+        let depth = |mut i: usize| {
+            let mut d = 0;
+            while let Some(p) = doc.nodes[i].parent {
+                d += 1;
+                i = p;
+            }
+            d
+        };
+        let deepest = (0..doc.nodes.len()).map(depth).max().unwrap_or(0);
+        assert!(deepest <= yuqing_extract::html::MAX_DEPTH, "{unit}: depth {deepest}");
+        let a = extract(page.as_bytes(), None, &opts()).unwrap_or_else(|e| panic!("{unit}: {e}"));
+        // Inside an unclosed link the paragraph is link text, as a browser shows it.
+        if !unit.starts_with("<a") {
+            assert!(a.content.contains("请各单位落实"), "{unit}: {:?}", a.content);
+        }
+    }
+}
+
+/// Elements with a hundred thousand attributes, and attribute values that never end.
+#[test]
+fn huge_attribute_lists_and_unterminated_values() {
+    let attrs: String = (0..100_000).map(|i| format!(" data-a{i}=\"{i}\"")).collect();
+    let page = format!(
+        "<html><head><title>属性</title></head><body><div{attrs} class=\"content\"><p>正文一段，有标点。</p></div></body></html>"
+    );
+    let doc = yuqing_extract::html::parse(&page);
+    let div = doc.nodes.iter().position(|n| n.tag == "div").unwrap_or_else(|| panic!("no div"));
+    // Only the first MAX_ATTRS are kept: the class after them is not.
+    assert_eq!(doc.element(div).attr("data-a0"), Some("0"));
+    assert_eq!(doc.element(div).attr("class"), None);
+    let a = extract(page.as_bytes(), None, &opts()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(a.content.contains("正文一段"));
+
+    // A quote that never closes swallows the rest of the page, as in a browser: no
+    // element, no panic.
+    let page = format!("<p>前文，有标点。</p><div title=\"{}", "很长的属性值".repeat(500_000));
+    let a = extract(page.as_bytes(), None, &opts()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(a.content.contains("前文"));
+}
+
+/// Hundreds of thousands of end tags that close nothing, and start tags that are
+/// never closed.
+#[test]
+fn stray_end_tags_and_unclosed_start_tags() {
+    let mut page = String::from("<html><body><div class=main><p>正文开头，有标点。</p>");
+    page.push_str(&"</span></b></table></li></td></h1></a></font>".repeat(40_000));
+    page.push_str(&"<li><option><dd><td><tr><tbody><p>".repeat(40_000));
+    page.push_str("</div></body></html>");
+    let a = extract(page.as_bytes(), None, &opts()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(a.content.contains("正文开头"));
+}
