@@ -621,6 +621,8 @@ async fn a_hostile_title_stays_text_in_the_editor_the_preview_and_the_report() {
         page(&f, &format!("/bulletins/drafts/{id}"), &cookie).await,
         page(&f, &format!("/bulletins/drafts/{id}/preview"), &cookie).await,
         page(&f, "/reports?kind=weekly", &cookie).await,
+        page(&f, "/reports?kind=daily", &cookie).await,
+        page(&f, "/reports?kind=monthly&lang=en", &cookie).await,
     ];
     let q = "since=".to_string()
         + &(Utc::now() - Duration::days(3)).format("%Y-%m-%d").to_string()
@@ -639,11 +641,14 @@ async fn a_hostile_title_stays_text_in_the_editor_the_preview_and_the_report() {
             "the title is shown escaped"
         );
     }
-    // The report page has its charts inline, as SVG.
-    assert!(pages[3].body.contains("<svg"), "inline charts");
-    assert!(pages[3].body.contains("class=\"yq-report\""));
-    // The hostile item is no event of two, so the report lists it nowhere; the complaint is.
-    assert!(pages[3].body.contains("测试县惠农补贴未发放"));
+    // The report pages have their charts inline, as SVG.
+    for p in &pages[2..] {
+        assert!(p.body.contains("<svg") && p.body.contains("class=\"yq-report\""), "inline charts");
+    }
+    assert!(pages[3].body.contains("网络舆情日报") && pages[4].body.contains("网络舆情月报"));
+    assert!(pages[4].body.contains("Statistics reports"), "the page around the report is in English");
+    // The complaint and its repost are the period's top event.
+    assert!(pages[5].body.contains("测试县惠农补贴未发放"));
 }
 
 #[tokio::test]
