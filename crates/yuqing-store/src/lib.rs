@@ -24,6 +24,7 @@ pub mod db;
 mod duty;
 pub mod index;
 pub mod leases;
+mod library;
 mod periods;
 pub mod search;
 #[cfg(feature = "testing")]
@@ -32,6 +33,7 @@ mod users;
 
 pub use db::Backend;
 pub use leases::Lease;
+pub use library::{LibraryEntry, LibraryPage, LibraryQuery, Outcome};
 
 pub use alerts::{
     ack_token, ack_token_valid, AckBy, AckOutcome, AlertRecord, EscalationRow, OpenAlert, OutboxCounts, OutboxRow,

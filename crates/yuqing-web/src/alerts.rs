@@ -19,7 +19,7 @@ use crate::AppState;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path as UrlPath, Query, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Form, Json, Router};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -28,11 +28,7 @@ use yuqing_core::Role;
 use yuqing_store::{AckBy, AckOutcome, AlertRecord, User};
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/alerts", get(list_page))
-        .route("/alerts/ack/{key}", get(ack_page).post(ack_form))
-        .route("/api/v1/alerts", get(api_list))
-        .route("/api/v1/alerts/{key}/ack", post(api_ack))
+    Router::new().route("/alerts", get(list_page)).route("/alerts/ack/{key}", get(ack_page).post(ack_form))
 }
 
 /// Whether the user may acknowledge alerts.

@@ -3,7 +3,7 @@
 //! [`ROUTES`] is the one list of API routes: the router is built from it and a test
 //! checks that the OpenAPI document describes exactly these, so the two cannot drift.
 
-use crate::{bulletins, cases, duty, items, reports, sources, AppState};
+use crate::{alerts, bulletins, cases, duty, items, reports, sources, AppState};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, MethodRouter};
@@ -21,6 +21,9 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/cases"),
     ("get", "/api/v1/cases/{id}"),
     ("post", "/api/v1/cases/{id}/actions"),
+    ("get", "/api/v1/library"),
+    ("get", "/api/v1/alerts"),
+    ("post", "/api/v1/alerts/{key}/ack"),
     ("get", "/api/v1/duty"),
     ("post", "/api/v1/duty/shifts"),
     ("delete", "/api/v1/duty/shifts/{id}"),
@@ -44,6 +47,9 @@ fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
         ("get", "/api/v1/cases") => get(cases::api_list),
         ("get", "/api/v1/cases/{id}") => get(cases::api_get),
         ("post", "/api/v1/cases/{id}/actions") => post(cases::api_action),
+        ("get", "/api/v1/library") => get(cases::api_library),
+        ("get", "/api/v1/alerts") => get(alerts::api_list),
+        ("post", "/api/v1/alerts/{key}/ack") => post(alerts::api_ack),
         ("get", "/api/v1/duty") => get(duty::api_duty),
         ("post", "/api/v1/duty/shifts") => post(duty::api_add_shift),
         ("delete", "/api/v1/duty/shifts/{id}") => delete(duty::api_delete_shift),

@@ -5,6 +5,8 @@
 //! - UI: the "report to the office" form of every item page (`POST /items/{id}/report`),
 //!   the case board (`/cases`), the case page (`/cases/{id}`) with one form per action the
 //!   user's role may take in the case's state (`POST /cases/{id}/actions`).
+//! - The learning library (学习培训, `/library` and `GET /api/v1/library`): closed cases,
+//!   how they were judged and handled, by text, category, level and outcome.
 //!
 //! Every decision (who may, in which state, with which fields) is the flow's
 //! ([`yuqing_cases::transition`], through the store); this module only turns requests
@@ -30,7 +32,9 @@ use yuqing_cases::{
     MAX_CHANNEL_CHARS, MAX_NOTE_CHARS, MAX_TEXT_CHARS, MAX_URL_CHARS,
 };
 use yuqing_core::{Level, Role};
-use yuqing_store::{CaseDetail, CaseError, CaseFilter, CaseSummary, StoreError, User};
+use yuqing_store::{
+    CaseDetail, CaseError, CaseFilter, CaseSummary, LibraryEntry, LibraryPage, LibraryQuery, Outcome, StoreError, User,
+};
 
 /// Cases the API lists unless `limit` says otherwise, and the most it lists.
 const DEFAULT_LIMIT: usize = 200;
@@ -46,6 +50,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/actions", post(case_form))
         .route("/items/{id}/report", post(report_form))
+        .route("/library", get(library_page))
 }
 
 fn actor(user: &User) -> Actor {
@@ -881,6 +886,168 @@ async fn report_form(
         }
         Err(e) => Err(PageError(page_case_error(e))),
     }
+}
+
+// ---- the learning library (学习培训) ---------------------------------------------------------
+
+/// Cases a library page shows.
+const LIBRARY_PAGE: usize = 20;
+
+/// `q`, `category`, `level`, `outcome`, `limit`, `offset`; an empty value is "not set",
+/// unknown parameters are ignored.
+fn parse_library_query(raw: Option<&str>) -> Result<LibraryQuery, WebError> {
+    let mut q = LibraryQuery { limit: LIBRARY_PAGE, ..LibraryQuery::default() };
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        let v = v.trim();
+        if v.is_empty() {
+            continue;
+        }
+        match k.as_ref() {
+            "q" => q.text = Some(v.chars().take(200).collect()),
+            "category" => {
+                q.category = Some(yuqing_core::Category::from_id(v).ok_or_else(|| {
+                    bad_param("category", &format!("must be one of: {}.", yuqing_core::Category::ids()))
+                })?)
+            }
+            "level" => {
+                q.level = Some(
+                    Level::from_id(v)
+                        .ok_or_else(|| bad_param("level", &format!("must be one of: {}.", Level::ids())))?,
+                )
+            }
+            "outcome" => {
+                q.outcome = Some(
+                    Outcome::from_id(v)
+                        .ok_or_else(|| bad_param("outcome", &format!("must be one of: {}.", Outcome::ids())))?,
+                )
+            }
+            "limit" => {
+                q.limit = match v.parse::<usize>() {
+                    Ok(0) | Err(_) => return Err(bad_param("limit", "must be a whole number, 1 or more.")),
+                    Ok(n) => n.min(200),
+                }
+            }
+            "offset" => {
+                q.offset = v.parse::<usize>().map_err(|_| bad_param("offset", "must be a whole number."))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(q)
+}
+
+pub(crate) async fn api_library(
+    _user: ApiUser,
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<LibraryPage>, CaseApiError> {
+    let q = parse_library_query(raw.as_deref())?;
+    Ok(Json(state.store.library(&q, Utc::now()).await?))
+}
+
+fn outcome_label(lang: Lang, o: Outcome) -> &'static str {
+    match (lang, o) {
+        (Lang::Zh, _) => o.zh(),
+        (Lang::En, Outcome::Answered) => "Answered and reported back",
+        (Lang::En, Outcome::Dismissed) => "No action needed",
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct LibraryCard {
+    #[serde(flatten)]
+    card: Card,
+    outcome: &'static str,
+    outcome_label: &'static str,
+    path_label: Option<&'static str>,
+    categories: Vec<&'static str>,
+    /// The steps in short: "研判 · 张三：…".
+    steps: Vec<String>,
+}
+
+fn library_card(lang: Lang, tz: Tz, e: &LibraryEntry, now: DateTime<Utc>) -> LibraryCard {
+    let steps = e
+        .case
+        .steps
+        .iter()
+        .map(|s| {
+            let mut text = s.step.note.trim().to_owned();
+            if let Some(answer) = s.step.fields.get("text").and_then(|t| t.as_str()) {
+                let channel = s.step.fields.get("channel").and_then(|c| c.as_str()).unwrap_or("");
+                text = format!("{channel}：{answer}{}{text}", if text.is_empty() { "" } else { " — " });
+            }
+            let short: String = text.chars().take(160).collect();
+            let cut = if text.chars().count() > 160 { "…" } else { "" };
+            format!("{} · {}：{short}{cut}", action_label(lang, s.step.action), s.step.actor)
+        })
+        .collect();
+    LibraryCard {
+        card: card(lang, tz, &e.case.case, now),
+        outcome: e.outcome.id(),
+        outcome_label: outcome_label(lang, e.outcome),
+        path_label: e.case.case.view.path.map(|p| path_label(lang, p)),
+        categories: e
+            .case
+            .item
+            .as_ref()
+            .map(|i| i.categories.iter().map(|c| view::category_label(lang, *c)).collect())
+            .unwrap_or_default(),
+        steps,
+    }
+}
+
+async fn library_page(ui: Ui, State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, PageError> {
+    let tz = state.config.org.timezone;
+    let lang = ui.lang;
+    let now = Utc::now();
+    let q = parse_library_query(raw.as_deref())?;
+    let found = state.store.library(&q, now).await?;
+    let param = |k: &str| view::query_param(&ui.uri, k).unwrap_or_default();
+    let (cat, lvl, out) = (param("category"), param("level"), param("outcome"));
+    let categories: Vec<Choice> = yuqing_core::Category::ALL
+        .iter()
+        .map(|&c| Choice { value: c.id(), label: view::category_label(lang, c), selected: c.id() == cat })
+        .collect();
+    let levels: Vec<Choice> = Level::ALL
+        .iter()
+        .map(|&l| Choice { value: l.id(), label: level_label(lang, l), selected: l.id() == lvl })
+        .collect();
+    let outcomes: Vec<Choice> = Outcome::ALL
+        .iter()
+        .map(|&o| Choice { value: o.id(), label: outcome_label(lang, o), selected: o.id() == out })
+        .collect();
+    let next = (q.offset + found.cases.len() < usize::try_from(found.total).unwrap_or(0))
+        .then(|| view::with_param(&ui.uri, "offset", Some(&(q.offset + q.limit).to_string())));
+    let prev = (q.offset > 0)
+        .then(|| view::with_param(&ui.uri, "offset", Some(&q.offset.saturating_sub(q.limit).to_string())));
+    let zh = lang == Lang::Zh;
+    let page = serde_json::json!({
+        "l": {
+            "heading": if zh { "学习培训：已办结处置单" } else { "Learning library: closed cases" },
+            "intro": if zh { "已办结的处置单及其研判、处置过程，供学习培训参考。" } else { "Closed cases, with how they were judged and handled, for training." },
+            "search": if zh { "关键词" } else { "Words" },
+            "category": if zh { "重点内容类别" } else { "Category" },
+            "level": if zh { "等级" } else { "Level" },
+            "outcome": if zh { "结果" } else { "Outcome" },
+            "any": if zh { "不限" } else { "Any" },
+            "button": if zh { "查找" } else { "Search" },
+            "found": if zh { "共找到" } else { "Found" },
+            "none": if zh { "没有符合条件的已办结处置单" } else { "No closed case matches" },
+            "prev": if zh { "上一页" } else { "Previous" },
+            "next": if zh { "下一页" } else { "Next" },
+            "path": if zh { "处置方式" } else { "Path" },
+        },
+        "q": q.text.clone().unwrap_or_default(),
+        "categories": categories,
+        "levels": levels,
+        "outcomes": outcomes,
+        "total": found.total,
+        "cases": found.cases.iter().map(|e| library_card(lang, tz, e, now)).collect::<Vec<_>>(),
+        "prev": prev,
+        "next": next,
+    });
+    let base = ui.base(&state, "cases");
+    Ok(view::render("library.html", &base, page)?.into_response())
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("sources.html", include_str!("../templates/sources.html")),
     ("duty.html", include_str!("../templates/duty.html")),
     ("alerts.html", include_str!("../templates/alerts.html")),
+    ("library.html", include_str!("../templates/library.html")),
     ("bulletins.html", include_str!("../templates/bulletins.html")),
     ("bulletin_draft.html", include_str!("../templates/bulletin_draft.html")),
     ("bulletin_view.html", include_str!("../templates/bulletin_view.html")),
