@@ -163,6 +163,9 @@ impl Ctx {
     }
 }
 
+/// How often an alert held for quiet hours is looked at again.
+const HOLD_RECHECK_SECS: i64 = 15;
+
 /// The message of one outbox row, or why it is not sent.
 enum Prepared {
     Send(Box<Alert>, Option<OpenAlert>),
@@ -188,7 +191,9 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow, now: DateTime<Utc>) -> Prepared {
         let quiet = ctx.config.alerts.quiet_hours.filter(|_| item.item.level < Level::MajorSensitive);
         let targets = alert_targets(&roster, &periods, now, quiet, tz);
         if let Some(hold) = targets.hold {
-            return Prepared::Hold(hold.until);
+            // Looked at again soon, not only when the hold ends: a shift added or a
+            // sensitive period declared meanwhile releases the alert.
+            return Prepared::Hold(hold.until.min(now + TimeDelta::seconds(HOLD_RECHECK_SECS)));
         }
         let sensitive = targets.round_the_clock;
         let next_check_at = escalates(item.item.level).then(|| ctx.escalation.policy.ack_due(now, sensitive));
@@ -416,7 +421,7 @@ pub async fn run(
             let (alert, open) = match prepare(&ctx, &row, Utc::now()).await {
                 Prepared::Send(alert, open) => (alert, open),
                 Prepared::Hold(until) => {
-                    tracing::info!(key = %row.key, until = %until, "quiet hours and nobody on duty: the alert waits");
+                    tracing::debug!(key = %row.key, until = %until, "quiet hours and nobody on duty: the alert waits");
                     let _ = store.defer_alert(row.id, until).await;
                     continue;
                 }
