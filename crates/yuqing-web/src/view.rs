@@ -3,7 +3,9 @@
 //! and times in the organisation's zone.
 //!
 //! Templates are named `*.html`, which turns minijinja's HTML auto-escaping on for them;
-//! nothing is ever marked safe, so collected text cannot become markup. Undefined
+//! the one thing ever marked safe is the report crate's document markup on the bulletin
+//! and report pages, after an allow-list check (`documents.rs`); collected text never
+//! becomes markup. Undefined
 //! variables are errors, so a misspelt dictionary key fails the tests instead of
 //! rendering as blank.
 
