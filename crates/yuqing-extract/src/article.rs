@@ -176,6 +176,10 @@ fn select(flat: &Flat, headline: Option<usize>) -> (Vec<Stats>, Vec<usize>) {
             let b = stats[block_of[i]];
             if b.punct >= 1 && b.link_chars * 2 < b.chars {
                 0.0
+            } else if is_url_text(node.text) {
+                // A link written out as its address is a post's reference, not a
+                // menu entry: menus name their links.
+                -1.0
             } else {
                 -1.5 * c
             }
@@ -432,6 +436,12 @@ static THREAD_WORD_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
 static THREAD_TEXT_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::new(THREAD_TEXT).unwrap_or_else(|e| panic!("THREAD_TEXT are constants and must build: {e}"))
 });
+
+/// Text that is a web address (`https://…`, `www.…`).
+fn is_url_text(text: &str) -> bool {
+    let t = text.trim();
+    (t.starts_with("http://") || t.starts_with("https://") || t.starts_with("www.")) && !t.contains(char::is_whitespace)
+}
 
 fn is_paragraph_tag(tag: &str) -> bool {
     matches!(tag, "p" | "pre" | "blockquote" | "li" | "dd" | "h2" | "h3" | "h4")

@@ -229,7 +229,12 @@ pub fn flatten<'a>(doc: &'a Document<'a>, comments: Option<bool>) -> Flat<'a> {
                 i = node.end;
                 continue;
             }
-            if is_drop_tag(tag) {
+            // A form is a search box, a login, reply or report box: furniture. But
+            // ASP.NET WebForms pages are one `<form>` around everything, a county
+            // portal's article included: a form around most of the page stays, as
+            // weak furniture (see below).
+            let wraps_page = tag == "form" && (node.end - i) * 2 >= n;
+            if is_drop_tag(tag) || (tag == "form" && !wraps_page) {
                 i = node.end;
                 continue;
             }
@@ -237,12 +242,16 @@ pub fn flatten<'a>(doc: &'a Document<'a>, comments: Option<bool>) -> Flat<'a> {
             let mut names = |v: Option<&'a str>| {
                 v.map_or((0, false), |v| *class_cache.entry(v).or_insert_with(|| classify_names(v)))
             };
-            let (by_class, by_id) = (names(e.attr("class")), names(e.attr("id")));
+            // A code block is content whatever its class says: `copy-ready`,
+            // `share-code` name the button beside it.
+            let (by_class, by_id) = if matches!(tag, "pre" | "code") {
+                ((0, false), (0, false))
+            } else {
+                (names(e.attr("class")), names(e.attr("id")))
+            };
             let (class_noise, class_boiler) = (by_class.0.max(by_id.0), by_class.1 || by_id.1);
-            // A form is a search box or a reply box (furniture) unless it holds most
-            // of the page's prose: ASP.NET WebForms pages are one `<form>` around
-            // everything, a county portal's article included.
-            let weak = hidden(e) || tag == "form";
+            // The page's form is furniture unless it holds most of the page's prose.
+            let weak = hidden(e) || wraps_page;
             let mark = Marks {
                 hard_noise: is_noise_tag(tag),
                 soft_noise: if weak { class_noise.max(1) } else { class_noise },
