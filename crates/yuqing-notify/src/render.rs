@@ -158,7 +158,7 @@ impl<'a> View<'a> {
             l.push(("确认收到", ack));
         }
         if let Some(link) = self.alert.link.as_deref() {
-            l.push(("在 yuqing 中查看并确认", link));
+            l.push(("在 yuqing 中查看", link));
         }
         if self.keep_url {
             if let Some(url) = self.alert.url.as_deref() {

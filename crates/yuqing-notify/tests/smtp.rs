@@ -218,7 +218,7 @@ async fn email_is_received_with_utf8_parts_and_a_stable_message_id() {
     assert!(ps[0].0.starts_with("text/plain") && ps[0].0.to_ascii_lowercase().contains("charset=utf-8"));
     assert!(ps[0].1.contains("【舆情预警】重要 · 负面"), "{}", ps[0].1);
     assert!(ps[0].1.contains("有群众反映，今年的耕地地力保护补贴至今未到账。"));
-    assert!(ps[0].1.contains("在 yuqing 中查看并确认：https://yuqing.example.org/items/17"));
+    assert!(ps[0].1.contains("在 yuqing 中查看：https://yuqing.example.org/items/17"));
     assert!(ps[0].1.contains("值班：张三、李四"));
     assert!(ps[1].0.starts_with("text/html"));
     assert!(ps[1].1.contains("<a href=\"https://yuqing.example.org/items/17\">"), "{}", ps[1].1);

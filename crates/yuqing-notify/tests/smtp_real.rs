@@ -67,7 +67,7 @@ async fn a_real_server_receives_the_alert_with_its_headers_and_chinese_body() {
     let text = part(m, "text/plain").expect("a text part");
     assert!(text.contains("【舆情预警】重要 · 负面"), "{text}");
     assert!(text.contains("有群众反映，今年的耕地地力保护补贴至今未到账。"), "{text}");
-    assert!(text.contains("在 yuqing 中查看并确认：https://yuqing.example.org/items/17"), "{text}");
+    assert!(text.contains("在 yuqing 中查看：https://yuqing.example.org/items/17"), "{text}");
     assert!(text.contains("值班：张三、李四"), "{text}");
     let html = part(m, "text/html").expect("an HTML part");
     assert!(html.contains("<a href=\"https://yuqing.example.org/items/17\">"), "{html}");

@@ -670,7 +670,7 @@ impl Problem {
     }
 }
 
-fn render_case(
+async fn render_case(
     ui: &Ui,
     state: &AppState,
     case: &CaseDetail,
@@ -720,10 +720,29 @@ fn render_case(
             "published": it.published_at.as_deref().map(|t| view::local_time(tz, t)),
         })
     });
+    // The item's alerts: acknowledged by whom, or a button (office, leaders, admins).
+    let alerts = match case.case.item_id {
+        Some(item_id) => state.store.alerts_of_item(item_id).await?,
+        None => vec![],
+    };
+    let alerts: Vec<serde_json::Value> = alerts
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "key": a.key,
+                "sent": time(tz, a.sent_at),
+                "acked_by": a.acked_by,
+                "acked_at": a.acked_at.map(|t| time(tz, t)),
+                "rounds": a.rounds,
+            })
+        })
+        .collect();
     let status = problem.as_ref().and_then(|p| StatusCode::from_u16(p.status).ok()).unwrap_or(StatusCode::OK);
     let page = serde_json::json!({
         "id": case.case.id,
         "item": item,
+        "alerts": alerts,
+        "may_ack": ui.user.role != Role::Member,
         "state": v.state.id(),
         "state_label": state_label(lang, v.state),
         "level": v.level.id(),
@@ -750,7 +769,7 @@ fn render_case(
 async fn case_page(ui: Ui, State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<Response, PageError> {
     let now = Utc::now();
     let case = load_case(&state, &id, now).await?;
-    render_case(&ui, &state, &case, now, None, None)
+    render_case(&ui, &state, &case, now, None, None).await
 }
 
 /// Form text as the flow stores it: the browser's CRLF line ends become `\n`.
@@ -824,7 +843,7 @@ async fn case_form(
                 invalid
             };
             let problem = Problem::of(ui.lang, &e);
-            return render_case(&ui, &state, &case, now, Some(problem), Some(form));
+            return render_case(&ui, &state, &case, now, Some(problem), Some(form)).await;
         }
     };
     match state.store.case_action(case_id, &actor(&ui.user), &action, now).await {
@@ -835,7 +854,7 @@ async fn case_form(
         Err(CaseError::Flow(e)) if !matches!(e, FlowError::BrokenLog { .. }) => {
             // Show the case as it is now (another user may have moved it on).
             let case = load_case(&state, &id, now).await?;
-            render_case(&ui, &state, &case, now, Some(Problem::of(ui.lang, &e)), Some(form))
+            render_case(&ui, &state, &case, now, Some(Problem::of(ui.lang, &e)), Some(form)).await
         }
         Err(e) => Err(PageError(page_case_error(e))),
     }

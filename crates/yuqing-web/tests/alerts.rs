@@ -263,6 +263,17 @@ async fn the_library_finds_closed_cases_by_text_category_level_and_outcome() {
     let c2 = store.cases(&Default::default(), now, 10).await.unwrap().iter().find(|c| c.id != c1).unwrap().id;
     store.case_action(c2, &zhang, &Action::Dismiss { note: "系旧闻，已辟谣".into() }, now).await.unwrap();
 
+    // The case page shows its item's alert, with the button for the office.
+    let (office_cookie, office_csrf) = session(&f, Role::Office).await;
+    let key = format!("item-{}", f.ids[0]);
+    let a = page(&f, &format!("/cases/{c1}"), &office_cookie).await;
+    assert!(a.body.contains(&format!("data-alert=\"{key}\"")), "{}", a.body);
+    assert!(a.body.contains(&format!("action=\"/alerts/ack/{key}\"")));
+    let a = form(&f, &format!("/alerts/ack/{key}"), &office_cookie, &[("csrf", &office_csrf)]).await;
+    assert!(a.status.is_redirection());
+    let a = page(&f, &format!("/cases/{c1}"), &office_cookie).await;
+    assert!(a.body.contains("已确认：zhang") && !a.body.contains(&format!("action=\"/alerts/ack/{key}\"")));
+
     let (cookie, _) = session(&f, Role::Member).await;
     let a = page(&f, "/library?q=补发", &cookie).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
