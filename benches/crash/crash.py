@@ -452,7 +452,22 @@ class Harness:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
         self.proc = None
+        if self.args.backend == "postgres":
+            self.wait_sessions_gone()
         return busy
+
+    def wait_sessions_gone(self):
+        """PostgreSQL finishes a statement a killed client already sent (a COMMIT among
+        them) after the client is gone: wait until the dead process's sessions have
+        ended, so the check reads the state the crash left, not one still moving."""
+        sql = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+               "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if int(self.db.rows(sql)[0][0]) == 0:
+                return
+            time.sleep(0.05)
+        self.violation("kill", "the killed process's PostgreSQL sessions were still open after 30 s")
 
     # ---- the handling flow, driven between kills --------------------------------------
 

@@ -218,6 +218,9 @@ pub struct Counts {
     pub sources_failing: i64,
 }
 
+/// First-seen items whose fingerprints an ingest compares with, at most (newest first).
+const MAX_DUPLICATE_CANDIDATES: usize = 200;
+
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
@@ -591,7 +594,9 @@ impl Store {
                 }
                 q.push("(band = ").bind(*band).push(" AND value = ").bind(*value).push(")");
             }
-            q.push(")");
+            // Bounded: a hot story's band values are shared by many groups; the most
+            // recent candidates are the ones a repost copies.
+            q.push(&format!(" ORDER BY item_id DESC LIMIT {MAX_DUPLICATE_CANDIDATES})"));
             let (sql, args) = q.finish();
             let rows = sqlx::query_with(&sql, args).fetch_all(&mut *tx).await?;
             for r in rows {
@@ -659,7 +664,11 @@ impl Store {
                 .await?;
             return Ok(IngestOutcome::Known { id });
         };
-        if text_chars >= 40 {
+        // Only first-seen items carry bands: a repost is grouped with the first-seen item
+        // it is near (no drift along a chain of reposts), and the candidate sets stay as
+        // small as the number of distinct stories, not of copies (a hot story reposted
+        // ten thousand times made every later ingest read ten thousand rows).
+        if text_chars >= 40 && duplicate_of.is_none() {
             for (band, value) in bands(item.simhash) {
                 sqlx::query("INSERT INTO item_simhash_bands (band, value, item_id) VALUES ($1, $2, $3)")
                     .bind(band)

@@ -1,6 +1,8 @@
 //! `yuqing bench-ingest`: the pipeline's own throughput, without the network. Pages are
 //! read into memory first; the clock covers decoding, extraction, judgement, the
-//! database transaction and indexing, one page after another on one task.
+//! database transaction and indexing. Decoding and extraction run on one blocking
+//! thread per core, as the collector's concurrent fetches do; the store ingests one
+//! page after another.
 
 use crate::pipeline::Pipeline;
 use anyhow::{Context, Result};
@@ -50,27 +52,43 @@ pub async fn ingest(config: &Config, store: Arc<Store>, files: &[PathBuf]) -> Re
     let run = Utc::now().timestamp_millis();
     let started = Instant::now();
     let (mut new, mut dup, mut irrelevant, mut errors) = (0, 0, 0, 0);
-    for (i, (name, body)) in pages.into_iter().enumerate() {
-        let url = url::Url::parse(&format!("http://bench.invalid/{run}/{i}/{name}"))?;
-        let opts = yuqing_extract::ExtractOptions { tz: config.org.timezone, now: Utc::now(), url: Some(url.clone()) };
-        let article = match yuqing_extract::extract(&body, None, &opts) {
-            Ok(a) => a,
-            Err(_) => {
-                errors += 1;
-                continue;
+    // As in collection: pages are decoded and extracted on the blocking pool (one
+    // thread per core here), the store takes them one after another. The channel is
+    // bounded so extraction never runs far ahead of the store.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Option<CollectedPage>>(workers * 2);
+    let pages = Arc::new(std::sync::Mutex::new(pages.into_iter().enumerate()));
+    let tz = config.org.timezone;
+    let mut handles = Vec::new();
+    for _ in 0..workers {
+        let (tx, pages) = (tx.clone(), pages.clone());
+        handles.push(tokio::task::spawn_blocking(move || loop {
+            let next = pages.lock().ok().and_then(|mut p| p.next());
+            let Some((i, (name, body))) = next else { break };
+            let Ok(url) = url::Url::parse(&format!("http://bench.invalid/{run}/{i}/{name}")) else { continue };
+            let opts = yuqing_extract::ExtractOptions { tz, now: Utc::now(), url: Some(url.clone()) };
+            let page = yuqing_extract::extract(&body, None, &opts).ok().map(|article| CollectedPage {
+                source: "bench".into(),
+                canonical_url: canonical_url(&url),
+                url: url.clone(),
+                final_url: url,
+                fetched_at: Utc::now(),
+                content_type: Some("text/html".into()),
+                raw: body,
+                article,
+                feed_title: None,
+                feed_published: None,
+            });
+            if tx.blocking_send(page).is_err() {
+                break;
             }
-        };
-        let page = CollectedPage {
-            source: "bench".into(),
-            canonical_url: canonical_url(&url),
-            url: url.clone(),
-            final_url: url,
-            fetched_at: Utc::now(),
-            content_type: Some("text/html".into()),
-            raw: body,
-            article,
-            feed_title: None,
-            feed_published: None,
+        }));
+    }
+    drop(tx);
+    while let Some(page) = rx.recv().await {
+        let Some(page) = page else {
+            errors += 1;
+            continue;
         };
         match pipeline.ingest_page(page).await {
             Ok(Accepted::New) => new += 1,
@@ -78,6 +96,9 @@ pub async fn ingest(config: &Config, store: Arc<Store>, files: &[PathBuf]) -> Re
             Ok(Accepted::Irrelevant) => irrelevant += 1,
             Err(_) => errors += 1,
         }
+    }
+    for h in handles {
+        let _ = h.await;
     }
     store.flush().await?;
     let secs = started.elapsed().as_secs_f64();
