@@ -22,6 +22,7 @@ mod bulletins;
 mod cases;
 pub mod db;
 mod duty;
+mod events;
 pub mod index;
 pub mod leases;
 mod library;
@@ -41,6 +42,7 @@ pub use alerts::{
 pub use bulletin_drafts::{DraftError, DraftRow, IssueNumbers, IssuedBulletin};
 pub use bulletins::BulletinRow;
 pub use cases::{CaseDetail, CaseError, CaseFilter, CaseSummary, StepRecord};
+pub use events::{EventDetail, EventHour, EventItem, EventSource, EventSummary, JoinReason, TierCount};
 pub use duty::{DutyNow, DutyStoreError, Imported, PeriodRecord, ShiftRecord};
 pub use periods::{AnswerBrief, CaseBrief, CaseTimes, PeriodItem, LEAD_CHARS};
 
@@ -234,6 +236,8 @@ pub struct Store {
     pending_max_id: AtomicU64,
     data_dir: PathBuf,
     deadlines: std::sync::RwLock<yuqing_cases::DeadlineConfig>,
+    /// Grouping items into events (see [`events`]).
+    events: events::EventState,
 }
 
 pub(crate) const ITEM_COLUMNS: &str = "id, url, title, published_at, fetched_at, source, tier, tone, tone_score, \
@@ -337,6 +341,7 @@ impl Store {
             pending_max_id: AtomicU64::new(0),
             data_dir: data_dir.to_path_buf(),
             deadlines: std::sync::RwLock::new(yuqing_cases::DeadlineConfig::default()),
+            events: events::EventState::new(),
         };
         match store.catch_up_index(created).await {
             // Another process (a running `serve`) owns the index and will catch it up.
@@ -571,6 +576,7 @@ impl Store {
     /// A near-duplicate text (SimHash within `NEAR_DUPLICATE_BITS`) of an earlier item is
     /// stored with `duplicate_of` pointing at the first-seen item of its group.
     pub async fn ingest(&self, item: NewItem) -> Result<IngestOutcome> {
+        let event_terms = self.prepare_event(&item).await;
         let _w = self.write_guard().await;
         let mut tx = self.begin_write().await?;
         if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM items WHERE canonical_url = $1")
@@ -703,6 +709,7 @@ impl Store {
                 .await?;
             }
         }
+        self.record_event_in_tx(&mut tx, id, &item, sort_at, duplicate_of, event_terms).await?;
         // The system reports a major-sensitive item itself, in the same transaction, so
         // that a crash can never leave such an item without its case. A repost of an
         // item that already has an open case adds nothing.

@@ -169,27 +169,66 @@ struct Event {
 }
 
 impl Event {
-    /// True when the item and this event name the same things: at least `need` of the
-    /// item's anchors are anchors or centroid terms here, or this event's anchors are
-    /// among the item's key terms. Another story of the same kind shares the wording
-    /// but not the names.
+    /// See [`shares_anchor`].
     fn shares_anchor(&self, item: &ItemSig, need: usize) -> bool {
-        if item.anchors.is_empty() {
-            return true;
-        }
-        let named_here =
-            |a: &str| self.anchors.iter().any(|(b, _)| **b == *a) || self.centroid.iter().any(|(c, _)| **c == *a);
-        // The item's names found here, and this event's names among the item's key terms
-        // (a follow-up's rarest words are its new facts; the old names are then merely
-        // frequent in it).
-        let mut shared = item.anchors.iter().filter(|a| named_here(a)).count();
-        shared += self
-            .anchors
-            .iter()
-            .filter(|(b, _)| !item.anchors.iter().any(|a| **a == **b) && item.terms.iter().any(|(t, _)| **t == **b))
-            .count();
-        shared >= need.min(item.anchors.len())
+        shares_anchor(&self.anchors, &self.centroid, &item.terms, &item.anchors, need)
     }
+}
+
+/// True when an item and an event name the same things: at least `need` of the item's
+/// anchors are anchors or centroid terms of the event, or the event's anchors are among
+/// the item's key terms. Another story of the same kind shares the wording but not the
+/// names. Shared by the grouper and the store, which keeps events in its tables.
+pub fn shares_anchor<A: AsRef<str>, C: AsRef<str>>(
+    event_anchors: &[(A, u32)],
+    centroid: &[(C, f32)],
+    terms: &[WeightedTerm],
+    anchors: &[String],
+    need: usize,
+) -> bool {
+    if anchors.is_empty() {
+        return true;
+    }
+    let named_here =
+        |a: &str| event_anchors.iter().any(|(b, _)| b.as_ref() == a) || centroid.iter().any(|(c, _)| c.as_ref() == a);
+    // The item's names found here, and this event's names among the item's key terms
+    // (a follow-up's rarest words are its new facts; the old names are then merely
+    // frequent in it).
+    let mut shared = anchors.iter().filter(|a| named_here(a)).count();
+    shared += event_anchors
+        .iter()
+        .filter(|(b, _)| !anchors.iter().any(|a| a == b.as_ref()) && terms.iter().any(|(t, _)| t == b.as_ref()))
+        .count();
+    shared >= need.min(anchors.len())
+}
+
+/// Adds an item's signature to an event's centroid and anchors, keeping the strongest
+/// `cfg.centroid_terms` terms and the most frequent `cfg.event_anchors` anchors (ties by
+/// the term, so the order never depends on arrival details). Returns the new norm.
+pub fn merge_profile<K: AsRef<str> + for<'a> From<&'a str> + Ord>(
+    centroid: &mut Vec<(K, f32)>,
+    event_anchors: &mut Vec<(K, u32)>,
+    terms: &[WeightedTerm],
+    anchors: &[String],
+    cfg: &GrouperConfig,
+) -> f32 {
+    for (t, w) in terms {
+        match centroid.iter_mut().find(|(c, _)| c.as_ref() == t) {
+            Some((_, cw)) => *cw += *w,
+            None => centroid.push((K::from(t.as_str()), *w)),
+        }
+    }
+    centroid.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    centroid.truncate(cfg.centroid_terms);
+    for a in anchors {
+        match event_anchors.iter_mut().find(|(b, _)| b.as_ref() == a) {
+            Some((_, n)) => *n += 1,
+            None => event_anchors.push((K::from(a.as_str()), 1)),
+        }
+    }
+    event_anchors.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    event_anchors.truncate(cfg.event_anchors);
+    centroid.iter().map(|(_, w)| w * w).sum::<f32>().sqrt()
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -440,23 +479,7 @@ impl EventGrouper {
         add_hour(&mut e.stats.timeline, hour_start(item.at.timestamp().div_euclid(3600)), cfg.timeline_hours);
 
         // Centroid: add the signature, keep the strongest terms.
-        for (t, w) in &item.terms {
-            match e.centroid.iter_mut().find(|(c, _)| **c == **t) {
-                Some((_, cw)) => *cw += *w,
-                None => e.centroid.push((t.as_str().into(), *w)),
-            }
-        }
-        e.centroid.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        e.centroid.truncate(cfg.centroid_terms);
-        e.norm = e.centroid.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
-        for a in &item.anchors {
-            match e.anchors.iter_mut().find(|(b, _)| **b == **a) {
-                Some((_, n)) => *n += 1,
-                None => e.anchors.push((a.as_str().into(), 1)),
-            }
-        }
-        e.anchors.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        e.anchors.truncate(cfg.event_anchors);
+        e.norm = merge_profile(&mut e.centroid, &mut e.anchors, &item.terms, &item.anchors, cfg);
         let new_index: Vec<Box<str>> = e.centroid.iter().take(cfg.top_terms).map(|(t, _)| t.clone()).collect();
         e.stats.top_terms = new_index.iter().map(|t| t.to_string()).collect();
         let old_index = std::mem::replace(&mut e.indexed, new_index.clone());
@@ -499,12 +522,12 @@ fn add_hour(hours: &mut Vec<(DateTime<Utc>, u32)>, hour: DateTime<Utc>, cap: usi
 }
 
 /// Cosine of a normalised signature with a centroid of the given norm.
-fn cosine(sig: &[WeightedTerm], centroid: &[(Box<str>, f32)], norm: f32) -> f32 {
+pub fn cosine<C: AsRef<str>>(sig: &[WeightedTerm], centroid: &[(C, f32)], norm: f32) -> f32 {
     if norm <= 0.0 {
         return 0.0;
     }
     let dot: f32 =
-        sig.iter().filter_map(|(t, w)| centroid.iter().find(|(c, _)| **c == **t).map(|(_, cw)| w * cw)).sum();
+        sig.iter().filter_map(|(t, w)| centroid.iter().find(|(c, _)| c.as_ref() == t).map(|(_, cw)| w * cw)).sum();
     dot / norm
 }
 

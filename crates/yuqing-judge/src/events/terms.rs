@@ -194,6 +194,13 @@ impl KeyTerms {
         self.weigh(tf)
     }
 
+    /// The signature of an item whose [`term_frequencies`] were taken beforehand (the
+    /// store segments outside its write lock), counting it like [`KeyTerms::signature`].
+    pub fn signature_of(&mut self, tf: Vec<(String, f64)>) -> Signature {
+        self.observe(tf.iter().map(|(t, _)| t.as_str()));
+        self.weigh(tf)
+    }
+
     /// The signature the item would get, without counting it.
     pub fn peek(&self, title: &str, content: &str) -> Signature {
         self.weigh(self.term_frequencies(title, content))
@@ -201,21 +208,7 @@ impl KeyTerms {
 
     /// Candidate terms and their boosted frequencies, sorted by term.
     pub fn term_frequencies(&self, title: &str, content: &str) -> Vec<(String, f64)> {
-        let mut tf: HashMap<String, f64> = HashMap::new();
-        for w in words(title) {
-            if let Some(t) = key_term(w) {
-                *tf.entry(t).or_insert(0.0) += self.cfg.title_boost;
-            }
-        }
-        let end = content.char_indices().nth(self.cfg.content_chars).map_or(content.len(), |(i, _)| i);
-        for w in words(&content[..end]) {
-            if let Some(t) = key_term(w) {
-                *tf.entry(t).or_insert(0.0) += 1.0;
-            }
-        }
-        let mut v: Vec<(String, f64)> = tf.into_iter().collect();
-        v.sort_by(|a, b| a.0.cmp(&b.0));
-        v
+        term_frequencies(&self.cfg, title, content)
     }
 
     fn observe<'a>(&mut self, terms: impl Iterator<Item = &'a str>) {
@@ -271,6 +264,26 @@ impl KeyTerms {
             if norm > 0.0 { w.into_iter().map(|(t, x, _)| (t, (x / norm) as f32)).collect() } else { Vec::new() };
         Signature { terms, anchors }
     }
+}
+
+/// Candidate terms of an item and their boosted frequencies, sorted by term: the
+/// expensive part of a signature (segmentation), which needs no counts.
+pub fn term_frequencies(cfg: &TermConfig, title: &str, content: &str) -> Vec<(String, f64)> {
+    let mut tf: HashMap<String, f64> = HashMap::new();
+    for w in words(title) {
+        if let Some(t) = key_term(w) {
+            *tf.entry(t).or_insert(0.0) += cfg.title_boost;
+        }
+    }
+    let end = content.char_indices().nth(cfg.content_chars).map_or(content.len(), |(i, _)| i);
+    for w in words(&content[..end]) {
+        if let Some(t) = key_term(w) {
+            *tf.entry(t).or_insert(0.0) += 1.0;
+        }
+    }
+    let mut v: Vec<(String, f64)> = tf.into_iter().collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
 }
 
 /// The word as a key term (Latin lower-cased), or `None` for stop words, punctuation,

@@ -1,0 +1,589 @@
+//! Events (事件) in the store: items about one story, grouped as they are ingested, in
+//! the item's own transaction (migration 0007).
+//!
+//! An item joins an event in one of two ways, as in `yuqing_judge::events`:
+//!
+//! 1. **Repost** — ingest linked it to an earlier item (`duplicate_of`, SimHash): it
+//!    joins that item's event.
+//! 2. **Follow-up** — its key-term signature reaches the follow-up threshold against an
+//!    event's centroid, the event names the same things (anchors, see
+//!    [`yuqing_judge::events::shares_anchor`]), and the event's last item is within the
+//!    window.
+//!
+//! Otherwise it starts an event, whose id is the item's id.
+//!
+//! # Why it stays cheap
+//! Ingest never reads the text of earlier items. An event keeps its centroid and
+//! anchors (JSON, a few hundred bytes) and is listed under its top terms in
+//! `event_terms` with its last item time. The candidates of a follow-up are read per
+//! term of the item, within the window, newest first, at most [`POSTINGS_PER_TERM`]
+//! each; only the [`MAX_CANDIDATES`] best by their listed terms have their centroid
+//! read. So one item costs a fixed number of index range scans, however many items
+//! came before.
+//!
+//! # Key-term weights
+//! Signatures weigh terms by idf over the items seen ([`KeyTerms`]); those counts live
+//! in memory. A process warms them from the newest [`WARM_ITEMS`] items before its
+//! first ingest (the one place that reads earlier texts, once), so signatures after a
+//! restart weigh like the ones before it. Segmentation runs before the write lock.
+//!
+//! # Crash safety and idempotence
+//! Everything an item changes here is written in its ingest transaction; a `Known`
+//! ingest writes nothing. A crash loses at most the in-memory term counts of items
+//! that were never committed, which only nudges later weights.
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+use yuqing_core::Tier;
+use yuqing_judge::events::terms::{term_frequencies, KeyTerms, Signature, TermConfig};
+use yuqing_judge::events::{cosine, merge_profile, shares_anchor, GrouperConfig};
+
+use crate::db::Sql;
+use crate::{parse_ts, summary_from_row, ts, Backend, ItemSummary, NewItem, Result, Store, StoreError, ITEM_COLUMNS};
+
+/// Events read per term of an item when looking for the event it follows up.
+pub const POSTINGS_PER_TERM: i64 = 64;
+/// Candidate events whose centroid is compared with the item.
+pub const MAX_CANDIDATES: usize = 16;
+/// Newest items whose terms warm the idf counts before a process's first ingest.
+pub const WARM_ITEMS: i64 = 1000;
+/// Items listed on an event's page (the earliest; the count covers all).
+pub const MAX_EVENT_ITEMS: i64 = 500;
+/// Hours of an event's timeline read (the most recent).
+pub const MAX_TIMELINE_HOURS: i64 = 24 * 30;
+/// Sources of an event listed.
+pub const MAX_EVENT_SOURCES: i64 = 1000;
+
+/// The grouping state of a process: the key-term counts and the settings.
+pub(crate) struct EventState {
+    terms: std::sync::Mutex<KeyTerms>,
+    term_cfg: TermConfig,
+    cfg: GrouperConfig,
+    warmed: tokio::sync::OnceCell<()>,
+}
+
+impl EventState {
+    pub(crate) fn new() -> EventState {
+        let term_cfg = TermConfig::default();
+        EventState {
+            terms: std::sync::Mutex::new(KeyTerms::new(term_cfg.clone())),
+            term_cfg,
+            cfg: GrouperConfig::default(),
+            warmed: tokio::sync::OnceCell::new(),
+        }
+    }
+}
+
+/// An item's terms, taken before the write lock.
+pub(crate) struct Prepared {
+    tf: Vec<(String, f64)>,
+}
+
+/// Why an item is in its event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JoinReason {
+    /// It started the event.
+    New,
+    /// A near-duplicate of an earlier item of the event.
+    Repost,
+    /// Same key terms within the window.
+    FollowUp,
+}
+
+impl JoinReason {
+    pub fn id(self) -> &'static str {
+        match self {
+            JoinReason::New => "new",
+            JoinReason::Repost => "repost",
+            JoinReason::FollowUp => "follow-up",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            JoinReason::New => "首发",
+            JoinReason::Repost => "转载",
+            JoinReason::FollowUp => "后续报道",
+        }
+    }
+
+    fn from_id(s: &str) -> Option<JoinReason> {
+        [JoinReason::New, JoinReason::Repost, JoinReason::FollowUp].into_iter().find(|r| r.id() == s)
+    }
+}
+
+/// What an event shows in lists and at the top of its page.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventSummary {
+    pub id: i64,
+    pub title: String,
+    pub first_item_id: i64,
+    pub first_source: String,
+    pub first_tier: Tier,
+    pub first_at: String,
+    pub last_at: String,
+    /// Every item, reposts included.
+    pub items: i64,
+    /// Distinct sources per tier, in tier order.
+    pub sources_per_tier: Vec<TierCount>,
+    /// The event's strongest terms, strongest first.
+    pub top_terms: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TierCount {
+    pub tier: Tier,
+    pub sources: i64,
+}
+
+/// One hour of an event's timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventHour {
+    /// The hour's start (UTC, as stored times).
+    pub hour: String,
+    pub items: i64,
+}
+
+/// One source of an event.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventSource {
+    pub source: String,
+    pub tier: Tier,
+    pub first_at: String,
+    pub items: i64,
+}
+
+/// One item of an event.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventItem {
+    #[serde(flatten)]
+    pub item: ItemSummary,
+    pub reason: JoinReason,
+    /// For a repost: the item it repeats.
+    pub of_item: Option<i64>,
+    /// For a follow-up: its cosine with the event when it joined.
+    pub score: Option<f64>,
+}
+
+/// An event with its timeline, sources and items (bounded, see the constants).
+#[derive(Debug, Clone, Serialize)]
+pub struct EventDetail {
+    #[serde(flatten)]
+    pub event: EventSummary,
+    /// Items per hour, oldest first (at most [`MAX_TIMELINE_HOURS`], the most recent).
+    pub timeline: Vec<EventHour>,
+    pub sources: Vec<EventSource>,
+    /// The earliest [`MAX_EVENT_ITEMS`] items, in time order.
+    pub item_list: Vec<EventItem>,
+}
+
+fn hour_of(t: DateTime<Utc>) -> String {
+    let h = t.timestamp().div_euclid(3600) * 3600;
+    ts(Utc.timestamp_opt(h, 0).single().unwrap_or(t))
+}
+
+type Centroid = Vec<(String, f32)>;
+type Anchors = Vec<(String, u32)>;
+
+fn parse_json<T: serde::de::DeserializeOwned + Default>(s: &str) -> T {
+    serde_json::from_str(s).unwrap_or_default()
+}
+
+fn bad(what: &str, v: &str) -> StoreError {
+    StoreError::Invalid(format!("stored {what} `{v}` is unknown"))
+}
+
+/// The item being placed.
+struct Member<'a> {
+    id: i64,
+    source: &'a str,
+    tier: Tier,
+    at: DateTime<Utc>,
+    reason: JoinReason,
+    of_item: Option<i64>,
+    score: Option<f64>,
+}
+
+impl Store {
+    /// Warms the key-term counts once per process, then segments the item: everything
+    /// of grouping that needs no lock.
+    pub(crate) async fn prepare_event(&self, item: &NewItem) -> Prepared {
+        self.events
+            .warmed
+            .get_or_init(|| async {
+                if let Err(e) = self.warm_terms().await {
+                    tracing::warn!(error = %e, "could not warm the key-term counts; events group from fresh counts");
+                }
+            })
+            .await;
+        Prepared { tf: term_frequencies(&self.events.term_cfg, &item.title, &item.content) }
+    }
+
+    async fn warm_terms(&self) -> Result<()> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT title, content FROM items ORDER BY id DESC LIMIT $1")
+            .bind(WARM_ITEMS)
+            .fetch_all(&self.pool)
+            .await?;
+        let tfs: Vec<_> = rows.iter().rev().map(|(t, c)| term_frequencies(&self.events.term_cfg, t, c)).collect();
+        let mut k = self.events.terms.lock().unwrap_or_else(|p| p.into_inner());
+        for tf in tfs {
+            k.signature_of(tf);
+        }
+        Ok(())
+    }
+
+    /// Places a newly inserted item in its event, in the ingest transaction. Returns
+    /// the event's id.
+    pub(crate) async fn record_event_in_tx(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        item_id: i64,
+        item: &NewItem,
+        at: DateTime<Utc>,
+        duplicate_of: Option<i64>,
+        prepared: Prepared,
+    ) -> Result<i64> {
+        let sig = self.events.terms.lock().unwrap_or_else(|p| p.into_inner()).signature_of(prepared.tf);
+        let mut member = Member {
+            id: item_id,
+            source: &item.source,
+            tier: item.tier,
+            at,
+            reason: JoinReason::New,
+            of_item: None,
+            score: None,
+        };
+        let event_id = match duplicate_of {
+            Some(root) => {
+                member.reason = JoinReason::Repost;
+                member.of_item = Some(root);
+                match sqlx::query_scalar::<_, i64>("SELECT event_id FROM event_items WHERE item_id = $1")
+                    .bind(root)
+                    .fetch_optional(&mut **tx)
+                    .await?
+                {
+                    Some(e) => e,
+                    None => self.adopt_legacy_root(tx, root).await?.unwrap_or(item_id),
+                }
+            }
+            None => match self.find_follow_up(tx, &sig, at).await? {
+                Some((e, score)) => {
+                    member.reason = JoinReason::FollowUp;
+                    member.score = Some(f64::from(score));
+                    e
+                }
+                None => item_id,
+            },
+        };
+        if event_id == item_id {
+            // The repost of an item that is gone, or a new story.
+            if member.reason == JoinReason::Repost {
+                member.reason = JoinReason::New;
+            }
+            start_event(tx, item_id, &item.source, item.tier, at, &item.title).await?;
+        }
+        self.add_member(tx, event_id, &member, &sig).await?;
+        Ok(event_id)
+    }
+
+    /// An item stored before events existed gets its event when it is first reposted:
+    /// its own row, counted as the first item, with an empty centroid (its text is not
+    /// read) that the repost's terms then fill.
+    async fn adopt_legacy_root(&self, tx: &mut Transaction<'static, Any>, root: i64) -> Result<Option<i64>> {
+        let Some(r) = sqlx::query("SELECT source, tier, title, sort_at FROM items WHERE id = $1")
+            .bind(root)
+            .fetch_optional(&mut **tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let source: String = r.try_get("source")?;
+        let tier: String = r.try_get("tier")?;
+        let tier = Tier::from_id(&tier).ok_or_else(|| bad("tier", &tier))?;
+        let sort_at: String = r.try_get("sort_at")?;
+        let at = parse_ts(&sort_at).ok_or_else(|| bad("time", &sort_at))?;
+        let title: String = r.try_get("title")?;
+        start_event(tx, root, &source, tier, at, &title).await?;
+        let member =
+            Member { id: root, source: &source, tier, at, reason: JoinReason::New, of_item: None, score: None };
+        self.add_member(tx, root, &member, &Signature::default()).await?;
+        Ok(Some(root))
+    }
+
+    /// The active event the signature follows up best: (event, cosine).
+    async fn find_follow_up(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        sig: &Signature,
+        at: DateTime<Utc>,
+    ) -> Result<Option<(i64, f32)>> {
+        if sig.terms.is_empty() {
+            return Ok(None);
+        }
+        let cutoff = ts(at - self.events.cfg.window);
+        let mut q = Sql::new("");
+        for (n, (term, _)) in sig.terms.iter().enumerate() {
+            if n > 0 {
+                q.push(" UNION ALL ");
+            }
+            q.push("SELECT event_id, term, weight FROM (SELECT event_id, term, weight FROM event_terms WHERE term = ")
+                .bind(term.clone())
+                .push(" AND last_at >= ")
+                .bind(cutoff.clone())
+                .push(" ORDER BY last_at DESC LIMIT ")
+                .bind(POSTINGS_PER_TERM)
+                .push(&format!(") t{n}"));
+        }
+        let (sql, args) = q.finish();
+        let rows = sqlx::query_with(&sql, args).fetch_all(&mut **tx).await?;
+        // Rank by the dot product over the listed terms (a lower bound of the cosine).
+        let mut partial: std::collections::HashMap<i64, f32> = std::collections::HashMap::new();
+        for r in &rows {
+            let event: i64 = r.try_get("event_id")?;
+            let term: String = r.try_get("term")?;
+            let w: f64 = r.try_get("weight")?;
+            let iw = sig.terms.iter().find(|(t, _)| *t == term).map_or(0.0, |(_, w)| *w);
+            *partial.entry(event).or_insert(0.0) += iw * w as f32;
+        }
+        let mut ranked: Vec<(i64, f32)> = partial.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        ranked.truncate(MAX_CANDIDATES);
+        if ranked.is_empty() {
+            return Ok(None);
+        }
+        let mut q = Sql::new("SELECT id, centroid, anchors FROM events WHERE id IN (");
+        for (n, (id, _)) in ranked.iter().enumerate() {
+            if n > 0 {
+                q.push(", ");
+            }
+            q.bind(*id);
+        }
+        q.push(")");
+        let (sql, args) = q.finish();
+        let rows = sqlx::query_with(&sql, args).fetch_all(&mut **tx).await?;
+        let cfg = &self.events.cfg;
+        let mut best: Option<(f32, i64)> = None;
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            let centroid: Centroid = parse_json(&r.try_get::<String, _>("centroid")?);
+            let anchors: Anchors = parse_json(&r.try_get::<String, _>("anchors")?);
+            if !shares_anchor(&anchors, &centroid, &sig.terms, &sig.anchors, cfg.shared_anchors) {
+                continue;
+            }
+            let norm = centroid.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+            let score = cosine(&sig.terms, &centroid, norm);
+            if score >= cfg.follow_up_threshold && best.is_none_or(|(s, b)| score > s || (score == s && id < b)) {
+                best = Some((score, id));
+            }
+        }
+        Ok(best.map(|(s, id)| (id, s)))
+    }
+
+    /// Counts the item into its event: size, last time, centroid and anchors, listed
+    /// terms, source, hour and membership.
+    async fn add_member(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        event_id: i64,
+        m: &Member<'_>,
+        sig: &Signature,
+    ) -> Result<()> {
+        // On PostgreSQL another process may add to the same event: lock its row for the
+        // read-modify-write of the centroid. SQLite's writer holds the database anyway.
+        let select = match self.backend {
+            Backend::Sqlite => "SELECT last_at, centroid, anchors FROM events WHERE id = $1",
+            Backend::Postgres => "SELECT last_at, centroid, anchors FROM events WHERE id = $1 FOR UPDATE",
+        };
+        let r = sqlx::query(select).bind(event_id).fetch_one(&mut **tx).await?;
+        let last_at: String = r.try_get("last_at")?;
+        let mut centroid: Centroid = parse_json(&r.try_get::<String, _>("centroid")?);
+        let mut anchors: Anchors = parse_json(&r.try_get::<String, _>("anchors")?);
+        let at = ts(m.at);
+        let last_at = if at > last_at { at.clone() } else { last_at };
+        let cfg = &self.events.cfg;
+        let norm = merge_profile(&mut centroid, &mut anchors, &sig.terms, &sig.anchors, cfg);
+        sqlx::query("UPDATE events SET items = items + 1, last_at = $1, centroid = $2, anchors = $3 WHERE id = $4")
+            .bind(&last_at)
+            .bind(serde_json::to_string(&centroid).unwrap_or_else(|_| "[]".into()))
+            .bind(serde_json::to_string(&anchors).unwrap_or_else(|_| "[]".into()))
+            .bind(event_id)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("DELETE FROM event_terms WHERE event_id = $1").bind(event_id).execute(&mut **tx).await?;
+        if norm > 0.0 {
+            let mut q = Sql::new("INSERT INTO event_terms (term, event_id, weight, last_at) VALUES ");
+            for (n, (term, w)) in centroid.iter().take(cfg.top_terms).enumerate() {
+                if n > 0 {
+                    q.push(", ");
+                }
+                q.push("(")
+                    .bind(term.clone())
+                    .push(", ")
+                    .bind(event_id)
+                    .push(", ")
+                    .bind(f64::from(*w / norm))
+                    .push(", ")
+                    .bind(last_at.clone())
+                    .push(")");
+            }
+            let (sql, args) = q.finish();
+            sqlx::query_with(&sql, args).execute(&mut **tx).await?;
+        }
+        // A missing score is written as a literal NULL: sqlx's Any driver declares a null
+        // f64 as float4 on PostgreSQL, and the cached statement then refuses a float8.
+        let mut q = Sql::new("INSERT INTO event_items (item_id, event_id, reason, of_item, at, score) VALUES (");
+        q.bind(m.id).push(", ").bind(event_id).push(", ").bind(m.reason.id()).push(", ");
+        q.bind(m.of_item).push(", ").bind(at.clone()).push(", ");
+        match m.score {
+            Some(score) => q.bind(score),
+            None => q.push("NULL"),
+        };
+        q.push(")");
+        let (sql, args) = q.finish();
+        sqlx::query_with(&sql, args).execute(&mut **tx).await?;
+        sqlx::query(
+            "INSERT INTO event_sources (event_id, source, tier, first_at, items) VALUES ($1, $2, $3, $4, 1)
+             ON CONFLICT (event_id, source) DO UPDATE SET items = event_sources.items + 1,
+               first_at = CASE WHEN excluded.first_at < event_sources.first_at THEN excluded.first_at
+                          ELSE event_sources.first_at END",
+        )
+        .bind(event_id)
+        .bind(m.source)
+        .bind(m.tier.id())
+        .bind(&at)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO event_hours (event_id, hour, items) VALUES ($1, $2, 1)
+             ON CONFLICT (event_id, hour) DO UPDATE SET items = event_hours.items + 1",
+        )
+        .bind(event_id)
+        .bind(hour_of(m.at))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The event an item belongs to.
+    pub async fn event_of(&self, item_id: i64) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT event_id FROM event_items WHERE item_id = $1")
+            .bind(item_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// An event's summary, without its lists.
+    pub async fn event_summary(&self, id: i64) -> Result<Option<EventSummary>> {
+        let Some(r) = sqlx::query(
+            "SELECT id, title, first_item_id, first_source, first_tier, first_at, last_at, items, centroid
+             FROM events WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let tier_rows = sqlx::query("SELECT tier, COUNT(*) AS n FROM event_sources WHERE event_id = $1 GROUP BY tier")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut sources_per_tier = Vec::new();
+        for t in &tier_rows {
+            let tier: String = t.try_get("tier")?;
+            let tier = Tier::from_id(&tier).ok_or_else(|| bad("tier", &tier))?;
+            sources_per_tier.push(TierCount { tier, sources: t.try_get("n")? });
+        }
+        sources_per_tier.sort_by_key(|t| t.tier);
+        let first_tier: String = r.try_get("first_tier")?;
+        let centroid: Centroid = parse_json(&r.try_get::<String, _>("centroid")?);
+        Ok(Some(EventSummary {
+            id: r.try_get("id")?,
+            title: r.try_get("title")?,
+            first_item_id: r.try_get("first_item_id")?,
+            first_source: r.try_get("first_source")?,
+            first_tier: Tier::from_id(&first_tier).ok_or_else(|| bad("tier", &first_tier))?,
+            first_at: r.try_get("first_at")?,
+            last_at: r.try_get("last_at")?,
+            items: r.try_get("items")?,
+            sources_per_tier,
+            top_terms: centroid.into_iter().take(self.events.cfg.top_terms).map(|(t, _)| t).collect(),
+        }))
+    }
+
+    /// An event with its timeline, sources and items, each bounded.
+    pub async fn event(&self, id: i64) -> Result<Option<EventDetail>> {
+        let Some(event) = self.event_summary(id).await? else { return Ok(None) };
+        let hours = sqlx::query("SELECT hour, items FROM event_hours WHERE event_id = $1 ORDER BY hour DESC LIMIT $2")
+            .bind(id)
+            .bind(MAX_TIMELINE_HOURS)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut timeline = hours
+            .iter()
+            .map(|r| Ok(EventHour { hour: r.try_get("hour")?, items: r.try_get("items")? }))
+            .collect::<Result<Vec<_>>>()?;
+        timeline.reverse();
+        let source_rows = sqlx::query(
+            "SELECT source, tier, first_at, items FROM event_sources WHERE event_id = $1
+             ORDER BY first_at, source LIMIT $2",
+        )
+        .bind(id)
+        .bind(MAX_EVENT_SOURCES)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut sources = Vec::with_capacity(source_rows.len());
+        for r in &source_rows {
+            let tier: String = r.try_get("tier")?;
+            sources.push(EventSource {
+                source: r.try_get("source")?,
+                tier: Tier::from_id(&tier).ok_or_else(|| bad("tier", &tier))?,
+                first_at: r.try_get("first_at")?,
+                items: r.try_get("items")?,
+            });
+        }
+        let item_rows = sqlx::query(&format!(
+            "SELECT {ITEM_COLUMNS}, m.reason, m.of_item, m.score FROM event_items m JOIN items ON items.id = m.item_id
+             WHERE m.event_id = $1 ORDER BY m.at, m.item_id LIMIT $2"
+        ))
+        .bind(id)
+        .bind(MAX_EVENT_ITEMS)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut item_list = Vec::with_capacity(item_rows.len());
+        for r in &item_rows {
+            let reason: String = r.try_get("reason")?;
+            item_list.push(EventItem {
+                item: summary_from_row(r)?,
+                reason: JoinReason::from_id(&reason).ok_or_else(|| bad("event reason", &reason))?,
+                of_item: r.try_get("of_item")?,
+                score: r.try_get("score")?,
+            });
+        }
+        Ok(Some(EventDetail { event, timeline, sources, item_list }))
+    }
+}
+
+async fn start_event(
+    tx: &mut Transaction<'static, Any>,
+    id: i64,
+    source: &str,
+    tier: Tier,
+    at: DateTime<Utc>,
+    title: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO events (id, first_item_id, first_source, first_tier, first_at, last_at, items, title, centroid, anchors)
+         VALUES ($1, $1, $2, $3, $4, $4, 0, $5, '[]', '[]')",
+    )
+    .bind(id)
+    .bind(source)
+    .bind(tier.id())
+    .bind(ts(at))
+    .bind(title)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
