@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Scale benchmarks of issue 7 on one store per backend: fill with synthetic items
+# (`yuqing bench-fill`), then search latency (`yuqing bench-search`), the UI's stream and
+# item pages under wrk (100 connections, 30 s) while items keep arriving, resident memory
+# of `serve`, disk per item and the time to rebuild the index.
+#
+#   benches/scale/run.sh [ITEMS]          # default 1000000, SQLite then PostgreSQL
+#   BACKENDS=sqlite benches/scale/run.sh 200000
+#   FILL=no benches/scale/run.sh          # reuse the stores of an earlier run
+#
+# Needs wrk (Debian `wrk`), curl, and for PostgreSQL the server on 127.0.0.1:5432
+# (trust auth). Everything stays under target/scale/. Prints one block per backend.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ITEMS=${1:-1000000}
+BACKENDS=${BACKENDS:-sqlite postgres}
+FILL=${FILL:-yes}
+BIN=${BIN:-target/release/yuqing}
+[ "$BIN" = target/release/yuqing ] && cargo build --release -p yuqing
+W=${SCALE_DIR:-target/scale}
+mkdir -p "$W"
+PORT=${PORT:-18088}
+
+for b in $BACKENDS; do
+    data="$W/$b"
+    args=(--data "$data")
+    if [ "$b" = postgres ]; then
+        db=yuqing_scale
+        args+=(--database-url "postgres://postgres@127.0.0.1:5432/$db")
+    fi
+    echo "== $b"
+    if [ "$FILL" = yes ]; then
+        rm -rf "$data"
+        if [ "$b" = postgres ]; then
+            dropdb -h 127.0.0.1 -U postgres --if-exists --force "$db"
+            createdb -h 127.0.0.1 -U postgres -E UTF8 -T template0 "$db"
+        fi
+        /usr/bin/time -f "fill: %e s wall, peak RSS %M KB" "$BIN" "${args[@]}" bench-fill --items "$ITEMS" 2>&1 | grep -v "^bench-fill: [0-9]*/"
+        printf 'bench-password-1\n' | "$BIN" "${args[@]}" user add bench --role office >/dev/null
+    fi
+    "$BIN" "${args[@]}" bench-search --runs 200
+    # Disk per item.
+    items=$("$BIN" "${args[@]}" bench-search --runs 1 | sed -n 's/.*, \([0-9]*\) items,.*/\1/p')
+    if [ "$b" = postgres ]; then
+        bytes=$(psql -h 127.0.0.1 -U postgres -d "$db" -tAc "SELECT pg_database_size('$db')")
+    else
+        bytes=$(du -sb "$data" | cut -f1)
+    fi
+    echo "disk: $bytes bytes for $items items, $((bytes / (items > 0 ? items : 1))) bytes per item"
+
+    # serve under wrk. On PostgreSQL a second process keeps ingesting synthetic items
+    # into the same store meanwhile (bench-fill); on SQLite, which has one writing
+    # process, serve is alone (its collector polls its built-in sources, which are not
+    # reachable here: no ingest load).
+    "$BIN" "${args[@]}" serve --listen 127.0.0.1:$PORT >"$W/serve-$b.log" 2>&1 &
+    serve=$!
+    for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.5; done
+    jar="$W/cookies-$b.txt"; rm -f "$jar"
+    page=$(curl -fs -c "$jar" "http://127.0.0.1:$PORT/login")
+    csrf=$(printf '%s' "$page" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -n1)
+    curl -fs -b "$jar" -c "$jar" -o /dev/null --data-urlencode "username=bench" --data-urlencode "password=bench-password-1" \
+        --data-urlencode "csrf=$csrf" --data-urlencode "next=/" "http://127.0.0.1:$PORT/login"
+    session=$(awk '$6 == "yuqing_session" {print $7}' "$jar")
+    [ -n "$session" ] || { echo "login failed"; kill $serve; exit 1; }
+    fill=""
+    if [ "$b" = postgres ]; then
+        "$BIN" "${args[@]}" bench-fill --items 1000000 --seed 99 >"$W/fill-during-$b.log" 2>&1 &
+        fill=$!
+    fi
+    sleep 2
+    id=$("$BIN" "${args[@]}" search --json --limit 1 补贴 | sed -n 's/.*"id":\([0-9]*\).*/\1/p' | head -n1)
+    for path in "/" "/items/${id:-1}" "/search?q=%E8%A1%A5%E8%B4%B4"; do
+        echo "wrk $path"
+        wrk -t2 -c100 -d30s --latency -H "Cookie: yuqing_session=$session" "http://127.0.0.1:$PORT$path" \
+            | grep -E "Latency|50%|99%|Requests/sec|Non-2xx|Socket errors|requests in"
+    done
+    echo "serve RSS after the load: $(ps -o rss= -p $serve) KB"
+    [ -n "$fill" ] && { kill $fill || true; wait $fill 2>/dev/null || true; grep -o "[0-9]* items/s over the last 30 s" "$W/fill-during-$b.log" | tail -n 1 | sed 's/^/ingest beside wrk: /'; }
+    kill $serve; wait $serve 2>/dev/null || true
+    /usr/bin/time -f "reindex: %e s wall, peak RSS %M KB" "$BIN" "${args[@]}" reindex 2>&1 | tail -n 2
+done
