@@ -4,9 +4,13 @@
 #
 #   benches/extract/run.sh [DATASET] [--all] [--no-check] [--example]
 #
+# Each tool runs once untimed over one page, then three times over all pages; the
+# fastest run counts (the machine may be shared). The load average is printed.
+#
 # --example runs the crate's `extract` example (the same JSON lines as `yuqing
 # extract`, without the binary's start-up) in place of target/release/yuqing: for
 # when the workspace binary does not build, or to see what the start-up costs.
+#
 # DATASET is laid out as magic-html's benchmark (index.tsv, SUBSET/base.json,
 # SUBSET/htmls/ID.html.gz); default ../shared/data/extraction-magic-html. Only pages
 # whose expected text is Chinese are used unless --all is given.
