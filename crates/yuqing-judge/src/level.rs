@@ -22,6 +22,9 @@ pub const STRONGLY_NEGATIVE_AT: f32 = -0.6;
 /// Points from which an item is important / major-sensitive.
 pub const IMPORTANT_AT: u32 = 4;
 pub const MAJOR_SENSITIVE_AT: u32 = 7;
+/// Earlier items of its event (reposts and follow-ups) from which spread scores 1 / 2.
+pub const SPREAD_AT: usize = 3;
+pub const WIDE_SPREAD_AT: usize = 10;
 
 /// What the level is decided from.
 #[derive(Debug, Clone, Copy)]
@@ -32,7 +35,8 @@ pub struct LevelInput<'a> {
     pub tone_score: f32,
     pub categories: &'a [Category],
     pub matched_rules: usize,
-    /// Reposts seen so far; 0 for a first item.
+    /// Earlier items of its event (reposts and follow-ups: the store counts them when it
+    /// places the item); 0 for a first item.
     pub duplicates: usize,
 }
 
@@ -103,10 +107,10 @@ pub fn level(input: &LevelInput) -> (Level, String) {
         why.push(format!("命中{}条监测规则", input.matched_rules));
     }
 
-    if input.duplicates >= 10 {
+    if input.duplicates >= WIDE_SPREAD_AT {
         points += 2;
         why.push(format!("已被转载{}次，传播较广", input.duplicates));
-    } else if input.duplicates >= 3 {
+    } else if input.duplicates >= SPREAD_AT {
         points += 1;
         why.push(format!("已被转载{}次", input.duplicates));
     }

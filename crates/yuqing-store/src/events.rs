@@ -38,6 +38,7 @@ use sqlx::{Any, Row, Transaction};
 use yuqing_core::Tier;
 use yuqing_judge::events::terms::{term_frequencies, KeyTerms, Signature, TermConfig};
 use yuqing_judge::events::{cosine, merge_profile, shares_anchor, GrouperConfig};
+use yuqing_judge::level::{level, LevelInput, SPREAD_AT};
 
 use crate::db::Sql;
 use crate::{parse_ts, summary_from_row, ts, Backend, ItemSummary, NewItem, Result, Store, StoreError, ITEM_COLUMNS};
@@ -78,6 +79,18 @@ impl EventState {
 /// An item's terms, taken before the write lock.
 pub(crate) struct Prepared {
     tf: Vec<(String, f64)>,
+}
+
+/// Where an item goes, decided before it is written.
+pub(crate) struct Placement {
+    /// The event it joins; `None` starts one.
+    event: Option<i64>,
+    reason: JoinReason,
+    of_item: Option<i64>,
+    score: Option<f64>,
+    sig: Signature,
+    /// Items of the event before this one.
+    size_before: i64,
 }
 
 /// Why an item is in its event.
@@ -234,58 +247,148 @@ impl Store {
         Ok(())
     }
 
-    /// Places a newly inserted item in its event, in the ingest transaction. Returns
-    /// the event's id.
+    /// Finds the item's event before the item is written (so that its level can count
+    /// the event's spread): its root's event for a repost, the best follow-up match,
+    /// or none (a new event).
+    pub(crate) async fn place_event_in_tx(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        at: DateTime<Utc>,
+        duplicate_of: Option<i64>,
+        prepared: Prepared,
+    ) -> Result<Placement> {
+        let sig = self.events.terms.lock().unwrap_or_else(|p| p.into_inner()).signature_of(prepared.tf);
+        let mut p = Placement { event: None, reason: JoinReason::New, of_item: None, score: None, sig, size_before: 0 };
+        if let Some(root) = duplicate_of {
+            let event = match sqlx::query_scalar::<_, i64>("SELECT event_id FROM event_items WHERE item_id = $1")
+                .bind(root)
+                .fetch_optional(&mut **tx)
+                .await?
+            {
+                Some(e) => self.repost_fits(tx, e, &p.sig, at).await?.then_some(e),
+                None => self.adopt_legacy_root(tx, root).await?,
+            };
+            if event.is_some() {
+                (p.event, p.reason, p.of_item) = (event, JoinReason::Repost, Some(root));
+            }
+        }
+        // Not a repost (or a near-duplicate of another story, or of an old one): a
+        // follow-up, or a new event.
+        if p.event.is_none() {
+            if let Some((e, score)) = self.find_follow_up(tx, &p.sig, at).await? {
+                (p.event, p.reason, p.score) = (Some(e), JoinReason::FollowUp, Some(f64::from(score)));
+            }
+        }
+        if let Some(e) = p.event {
+            p.size_before = sqlx::query_scalar("SELECT items FROM events WHERE id = $1")
+                .bind(e)
+                .fetch_optional(&mut **tx)
+                .await?
+                .unwrap_or(0);
+        }
+        Ok(p)
+    }
+
+    /// Raises the item's level by its event's spread (yuqing-judge's level with the
+    /// event's size so far) when the level it brings is exactly what the judge gives
+    /// without spread; a level decided otherwise is left alone. Never lowers it.
+    pub(crate) async fn level_by_spread(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        item: &mut NewItem,
+        placement: &Placement,
+    ) -> Result<()> {
+        if placement.size_before < SPREAD_AT as i64 {
+            return Ok(());
+        }
+        let weight: Option<f64> = sqlx::query_scalar("SELECT weight FROM sources WHERE name = $1")
+            .bind(&item.source)
+            .fetch_optional(&mut **tx)
+            .await?;
+        let mut input = LevelInput {
+            tier: item.tier,
+            weight: weight.unwrap_or_else(|| item.tier.default_weight()),
+            tone: item.tone,
+            tone_score: item.tone_score,
+            categories: &item.categories,
+            matched_rules: item.matched_rules.len(),
+            duplicates: 0,
+        };
+        if level(&input) != (item.level, item.level_reason.clone()) {
+            return Ok(());
+        }
+        input.duplicates = usize::try_from(placement.size_before).unwrap_or(usize::MAX);
+        let (raised, reason) = level(&input);
+        if raised >= item.level {
+            item.level = raised;
+            item.level_reason = reason;
+        }
+        Ok(())
+    }
+
+    /// Counts the newly inserted item into the event found for it (or a new one), in
+    /// the ingest transaction. Returns the event's id.
     pub(crate) async fn record_event_in_tx(
         &self,
         tx: &mut Transaction<'static, Any>,
         item_id: i64,
         item: &NewItem,
         at: DateTime<Utc>,
-        duplicate_of: Option<i64>,
-        prepared: Prepared,
+        placement: Placement,
     ) -> Result<i64> {
-        let sig = self.events.terms.lock().unwrap_or_else(|p| p.into_inner()).signature_of(prepared.tf);
-        let mut member = Member {
+        let event_id = match placement.event {
+            Some(e) => e,
+            None => {
+                start_event(tx, item_id, &item.source, item.tier, at, &item.title).await?;
+                item_id
+            }
+        };
+        let member = Member {
             id: item_id,
             source: &item.source,
             tier: item.tier,
             at,
-            reason: JoinReason::New,
-            of_item: None,
-            score: None,
+            reason: placement.reason,
+            of_item: placement.of_item,
+            score: placement.score,
         };
-        let event_id = match duplicate_of {
-            Some(root) => {
-                member.reason = JoinReason::Repost;
-                member.of_item = Some(root);
-                match sqlx::query_scalar::<_, i64>("SELECT event_id FROM event_items WHERE item_id = $1")
-                    .bind(root)
-                    .fetch_optional(&mut **tx)
-                    .await?
-                {
-                    Some(e) => e,
-                    None => self.adopt_legacy_root(tx, root).await?.unwrap_or(item_id),
-                }
-            }
-            None => match self.find_follow_up(tx, &sig, at).await? {
-                Some((e, score)) => {
-                    member.reason = JoinReason::FollowUp;
-                    member.score = Some(f64::from(score));
-                    e
-                }
-                None => item_id,
-            },
-        };
-        if event_id == item_id {
-            // The repost of an item that is gone, or a new story.
-            if member.reason == JoinReason::Repost {
-                member.reason = JoinReason::New;
-            }
-            start_event(tx, item_id, &item.source, item.tier, at, &item.title).await?;
-        }
-        self.add_member(tx, event_id, &member, &sig).await?;
+        self.add_member(tx, event_id, &member, &placement.sig).await?;
         Ok(event_id)
+    }
+
+    /// Whether a near-duplicate joins its root's event, as in the grouper: the event is
+    /// still active (its last item within the window), names the same things and
+    /// shares enough key terms. SimHash links texts at any distance in time, and a
+    /// templated notice with another county's names is near-duplicate text of another
+    /// story.
+    async fn repost_fits(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        event: i64,
+        sig: &Signature,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let Some(r) = sqlx::query("SELECT last_at, centroid, anchors FROM events WHERE id = $1")
+            .bind(event)
+            .fetch_optional(&mut **tx)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let cfg = &self.events.cfg;
+        let last_at: String = r.try_get("last_at")?;
+        if parse_ts(&last_at).is_some_and(|last| at - last > cfg.window) {
+            return Ok(false);
+        }
+        let centroid: Centroid = parse_json(&r.try_get::<String, _>("centroid")?);
+        if centroid.is_empty() {
+            // An event adopted from an item stored before events: nothing to compare.
+            return Ok(true);
+        }
+        let anchors: Anchors = parse_json(&r.try_get::<String, _>("anchors")?);
+        let norm = centroid.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        Ok(shares_anchor(&anchors, &centroid, &sig.terms, &sig.anchors, cfg.shared_anchors)
+            && (sig.terms.is_empty() || cosine(&sig.terms, &centroid, norm) >= cfg.repost_min_similarity))
     }
 
     /// An item stored before events existed gets its event when it is first reposted:

@@ -575,7 +575,7 @@ impl Store {
     /// Stores a relevant item, idempotently: a canonical URL already stored gives `Known`.
     /// A near-duplicate text (SimHash within `NEAR_DUPLICATE_BITS`) of an earlier item is
     /// stored with `duplicate_of` pointing at the first-seen item of its group.
-    pub async fn ingest(&self, item: NewItem) -> Result<IngestOutcome> {
+    pub async fn ingest(&self, mut item: NewItem) -> Result<IngestOutcome> {
         let event_terms = self.prepare_event(&item).await;
         let _w = self.write_guard().await;
         let mut tx = self.begin_write().await?;
@@ -621,6 +621,9 @@ impl Store {
         let cats: Vec<&str> = item.categories.iter().map(|c| c.id()).collect();
         let cats_json = serde_json::to_string(&cats).unwrap_or_else(|_| "[]".into());
         let rules_json = serde_json::to_string(&item.matched_rules).unwrap_or_else(|_| "[]".into());
+        // The item's event (see `events.rs`), and its level raised by the event's spread.
+        let placement = self.place_event_in_tx(&mut tx, sort_at, duplicate_of, event_terms).await?;
+        self.level_by_spread(&mut tx, &mut item, &placement).await?;
         // On PostgreSQL the item carries its own full text (`search.rs`); on SQLite the
         // tantivy index gets it after the commit.
         let insert = match self.backend {
@@ -709,7 +712,7 @@ impl Store {
                 .await?;
             }
         }
-        self.record_event_in_tx(&mut tx, id, &item, sort_at, duplicate_of, event_terms).await?;
+        self.record_event_in_tx(&mut tx, id, &item, sort_at, placement).await?;
         // The system reports a major-sensitive item itself, in the same transaction, so
         // that a crash can never leave such an item without its case. A repost of an
         // item that already has an open case adds nothing.

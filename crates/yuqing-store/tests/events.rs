@@ -354,3 +354,63 @@ async fn measure_grouping_through_ingest() {
     assert_eq!(ids.len(), n);
     t.close().await;
 }
+
+#[tokio::test]
+async fn the_level_counts_the_event_spread() {
+    use yuqing_judge::level::{level, LevelInput};
+    for t in each().await {
+        let store = &t.store;
+        // As the pipeline judges: negative portal items on livelihood, no spread.
+        let judged = |url: &str, n: u32| {
+            let mut i = item(
+                url,
+                "某门户",
+                Tier::Portal,
+                "转载：上犹补贴发放",
+                &format!("{}{ORIGINAL}", "转".repeat(n as usize)),
+                "2026-11-21T10:05:00+08:00",
+            );
+            i.tone = Tone::Negative;
+            i.tone_score = -0.5;
+            let (l, why) = level(&LevelInput {
+                tier: i.tier,
+                weight: i.tier.default_weight(),
+                tone: i.tone,
+                tone_score: i.tone_score,
+                categories: &i.categories,
+                matched_rules: i.matched_rules.len(),
+                duplicates: 0,
+            });
+            i.level = l;
+            i.level_reason = why;
+            i
+        };
+        assert_eq!(judged("https://p.example/0", 0).level, Level::Ordinary);
+        let mut ids = Vec::new();
+        for n in 0..5u32 {
+            ids.push(ingest(store, judged(&format!("https://p.example/{n}"), n)).await);
+        }
+        let levels: Vec<(Level, String)> = {
+            let mut v = Vec::new();
+            for id in &ids {
+                let d = store.item(*id).await.expect("item").expect("exists");
+                v.push((d.item.level, d.item.level_reason));
+            }
+            v
+        };
+        // The first three see fewer than three earlier items; the fourth and fifth are
+        // raised to important (negative 2 + livelihood 1 + spread 1) and say why.
+        for (l, why) in &levels[..3] {
+            assert_eq!(*l, Level::Ordinary, "{why}");
+        }
+        assert_eq!(levels[3], (Level::Important, "负面；涉及民生问题；已被转载3次".to_string()));
+        assert_eq!(levels[4], (Level::Important, "负面；涉及民生问题；已被转载4次".to_string()));
+        // A level decided otherwise (not the judge's) is left as it came.
+        let mut manual = judged("https://p.example/manual", 6);
+        manual.level_reason = "人工定级".into();
+        let m = ingest(store, manual).await;
+        let d = store.item(m).await.expect("item").expect("exists");
+        assert_eq!((d.item.level, d.item.level_reason.as_str()), (Level::Ordinary, "人工定级"));
+        t.close().await;
+    }
+}
