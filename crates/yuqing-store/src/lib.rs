@@ -42,8 +42,8 @@ pub use alerts::{
 pub use bulletin_drafts::{DraftError, DraftRow, IssueNumbers, IssuedBulletin};
 pub use bulletins::BulletinRow;
 pub use cases::{CaseDetail, CaseError, CaseFilter, CaseSummary, StepRecord};
-pub use events::{EventDetail, EventHour, EventItem, EventSource, EventSummary, JoinReason, TierCount};
 pub use duty::{DutyNow, DutyStoreError, Imported, PeriodRecord, ShiftRecord};
+pub use events::{EventDetail, EventHour, EventItem, EventSource, EventSummary, JoinReason, TierCount};
 pub use periods::{AnswerBrief, CaseBrief, CaseTimes, PeriodItem, LEAD_CHARS};
 
 pub use users::User;
