@@ -356,6 +356,7 @@ pub(crate) async fn render_item(
     let paragraphs: Vec<&str> = d.content.split('\n').map(str::trim).filter(|p| !p.is_empty()).collect();
     // The item's cases: the open one (at most one) takes further reports.
     let cases = crate::cases::cases_of_item(state, it.id).await?;
+    let event = crate::events::event_link(state, it.id).await?;
     let open_case = cases.iter().find(|(_, s)| s.is_open()).map(|(id, _)| *id);
     let closed_cases: Vec<i64> = cases.iter().filter(|(_, s)| !s.is_open()).map(|(id, _)| *id).collect();
     let status = problem
@@ -375,6 +376,7 @@ pub(crate) async fn render_item(
         "paragraphs": paragraphs,
         "first_seen": first_seen,
         "duplicates": duplicates,
+        "event": event,
         "open_case": open_case,
         "closed_cases": closed_cases,
         "problem": problem,

@@ -4,7 +4,7 @@
 //! drive it with `tower::ServiceExt::oneshot`, so nothing here opens a socket.
 //!
 //! Two audiences, two ways in, kept apart on purpose:
-//! - the **web UI** (`/`, `/search`, `/items/{id}`, `/cases`, `/cases/{id}`, `/duty`, `/bulletins`, `/reports`,
+//! - the **web UI** (`/`, `/search`, `/items/{id}`, `/events/{id}`, `/cases`, `/cases/{id}`, `/duty`, `/bulletins`, `/reports`,
 //!   `/sources`, `/login`) is server-rendered
 //!   HTML (minijinja, auto-escaping on, templates and CSS embedded in the binary, no
 //!   JavaScript). It authenticates with a session cookie (`HttpOnly`, `SameSite=Strict`)
@@ -30,6 +30,7 @@ pub mod compile;
 mod documents;
 mod duty;
 mod error;
+mod events;
 mod items;
 mod ops;
 mod reports;
@@ -69,6 +70,7 @@ pub fn app(state: AppState) -> Router {
         .route("/static/app.css", get(view::stylesheet))
         .merge(auth::routes())
         .merge(items::routes())
+        .merge(events::routes())
         .merge(sources::routes())
         .merge(cases::routes())
         .merge(alerts::routes())

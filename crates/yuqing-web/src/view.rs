@@ -35,6 +35,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("_filters.html", include_str!("../templates/_filters.html")),
     ("_items.html", include_str!("../templates/_items.html")),
     ("item.html", include_str!("../templates/item.html")),
+    ("event.html", include_str!("../templates/event.html")),
     ("cases.html", include_str!("../templates/cases.html")),
     ("case.html", include_str!("../templates/case.html")),
     ("sources.html", include_str!("../templates/sources.html")),
@@ -294,6 +295,7 @@ fn dictionary(lang: Lang) -> BTreeMap<&'static str, &'static str> {
     DICTIONARY
         .iter()
         .chain(crate::bulletins::DICTIONARY)
+        .chain(crate::events::DICTIONARY)
         .map(|(k, zh, en)| (*k, if lang == Lang::Zh { *zh } else { *en }))
         .collect()
 }
@@ -484,7 +486,7 @@ mod tests {
     #[test]
     fn dictionary_keys_are_unique_and_filled() {
         let mut seen = std::collections::HashSet::new();
-        for (k, zh, en) in DICTIONARY.iter().chain(crate::bulletins::DICTIONARY) {
+        for (k, zh, en) in DICTIONARY.iter().chain(crate::bulletins::DICTIONARY).chain(crate::events::DICTIONARY) {
             assert!(seen.insert(*k), "dictionary key {k} twice");
             assert!(!zh.is_empty(), "dictionary key {k} has no Chinese");
             // `count_before` is empty in English by design ("12 items").
