@@ -60,7 +60,7 @@ impl Browser {
             .expect("start chromedriver");
         let profile = tempfile::tempdir().expect("profile dir");
         let http =
-            reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).no_proxy().build().expect("client");
+            reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).no_proxy().build().expect("client");
         let base = format!("http://127.0.0.1:{port}");
         let mut b = Browser { http, base, session: String::new(), driver, profile };
         let ready = wait_for(Duration::from_secs(15), || {
