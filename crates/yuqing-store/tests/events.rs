@@ -300,7 +300,7 @@ async fn a_repost_of_an_item_stored_before_events_gets_an_event() {
 /// gate: `YUQING_EVENTS_ITEMS=20000 cargo test -p yuqing-store --release --test events
 /// -- --ignored --nocapture measure` (SQLite, a temporary folder).
 #[tokio::test]
-#[ignore]
+#[ignore = "a measurement, not a gate: run with --ignored --nocapture (YUQING_EVENTS_ITEMS sets the size)"]
 async fn measure_grouping_through_ingest() {
     use std::collections::HashMap;
     use yuqing_judge::events::gen::{generate, GenConfig};
