@@ -38,9 +38,9 @@ for b in $BACKENDS; do
         /usr/bin/time -f "fill: %e s wall, peak RSS %M KB" "$BIN" "${args[@]}" bench-fill --items "$ITEMS" 2>&1 | grep -v "^bench-fill: [0-9]*/"
         printf 'bench-password-1\n' | "$BIN" "${args[@]}" user add bench --role office >/dev/null
     fi
-    "$BIN" "${args[@]}" bench-search --runs 200
-    # Disk per item.
-    items=$("$BIN" "${args[@]}" bench-search --runs 1 | sed -n 's/.*, \([0-9]*\) items,.*/\1/p')
+    "$BIN" "${args[@]}" bench-search --runs 200 | tee "$W/search-$b.txt"
+    # Disk per item (the item count from the search report's first line).
+    items=$(sed -n '1s/.*, \([0-9]*\) items,.*/\1/p' "$W/search-$b.txt")
     if [ "$b" = postgres ]; then
         bytes=$(psql -h 127.0.0.1 -U postgres -d "$db" -tAc "SELECT pg_database_size('$db')")
     else
