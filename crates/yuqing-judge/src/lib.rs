@@ -181,13 +181,26 @@ pub fn judge(title: &str, content: &str, tier: Tier, weight: f64, rules: &RuleSe
     }
 }
 
+/// A `yuqing classify` line as title and text: a line with a tab is a title, the tab,
+/// then the text (as `cut -f` of a TSV gives it); a line without one is all text.
+/// Titles weigh differently from bodies (a headline names the story), so the judge is
+/// told which is which when the line says so.
+pub fn split_title(line: &str) -> (&str, &str) {
+    match line.split_once('\t') {
+        Some((title, text)) if !title.trim().is_empty() && !text.trim().is_empty() => (title.trim(), text),
+        _ => ("", line),
+    }
+}
+
 /// For `yuqing classify` (no rules, no source): categories from the built-in keyword
 /// queries, tone from the text, level from tone and categories with tier Other (and
-/// its default weight). `relevant` is true when any category was found.
+/// its default weight). `relevant` is true when any category was found. A tab in the
+/// line separates a title from the text ([`split_title`]).
 pub fn classify_text(text: &str) -> Judgement {
-    let doc = Doc::new("", text);
+    let (title, text) = split_title(text);
+    let doc = Doc::new(title, text);
     let categories = builtin_categories(&doc);
-    let (tone, tone_score) = tone::judge("", text);
+    let (tone, tone_score) = tone::judge(title, text);
     let (level, level_reason) = level::level(&level::LevelInput {
         tier: Tier::Other,
         weight: Tier::Other.default_weight(),
@@ -264,5 +277,20 @@ mod tests {
         for c in Category::ALL {
             assert!(cats.iter().any(|(k, _)| k == c), "no built-in query for {c}");
         }
+    }
+
+    #[test]
+    fn a_tab_separates_the_title() {
+        assert_eq!(split_title("标题\t正文内容"), ("标题", "正文内容"));
+        assert_eq!(split_title("没有制表符的一行"), ("", "没有制表符的一行"));
+        // An empty side is no title: the whole line is the text.
+        assert_eq!(split_title("\t正文"), ("", "\t正文"));
+        assert_eq!(split_title("标题\t "), ("", "标题\t "));
+        // Only the first tab separates.
+        assert_eq!(split_title("标题\t正文\t更多"), ("标题", "正文\t更多"));
+        let j = classify_text("县财政局拖欠工资\t群众多次投诉无果。");
+        let k = classify_text("县财政局拖欠工资 群众多次投诉无果。");
+        assert_eq!(j.tone, Tone::Negative);
+        assert_eq!(k.tone, Tone::Negative);
     }
 }
