@@ -222,7 +222,9 @@ struct Member<'a> {
 impl Store {
     /// Warms the key-term counts once per process, then segments the item: everything
     /// of grouping that needs no lock.
-    pub(crate) async fn prepare_event(&self, item: &NewItem) -> Prepared {
+    /// Warms the key-term counts from the newest items, once per process, before the
+    /// first item is placed.
+    pub(crate) async fn warm_events(&self) {
         self.events
             .warmed
             .get_or_init(|| async {
@@ -231,6 +233,10 @@ impl Store {
                 }
             })
             .await;
+    }
+
+    /// The item's key terms (segmentation: CPU only, on any thread).
+    pub(crate) fn event_terms(&self, item: &NewItem) -> Prepared {
         Prepared { tf: term_frequencies(&self.events.term_cfg, &item.title, &item.content) }
     }
 

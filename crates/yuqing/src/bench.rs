@@ -1,10 +1,11 @@
 //! `yuqing bench-ingest`: the pipeline's own throughput, without the network. Pages are
 //! read into memory first; the clock covers decoding, extraction, judgement, the
-//! database transaction and indexing. Decoding and extraction run on one blocking
-//! thread per core, as the collector's concurrent fetches do; the store ingests one
-//! page after another.
+//! database transaction and indexing. Decoding, extraction, judgement and the store's
+//! preparation (raw page compression, key terms) run on one blocking thread per core,
+//! as the collector's concurrent fetches do; the store's transactions run one after
+//! another.
 
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, PreparedPage};
 use anyhow::{Context, Result};
 use chrono::Utc;
 use std::io::Read;
@@ -48,7 +49,7 @@ pub async fn ingest(config: &Config, store: Arc<Store>, files: &[PathBuf]) -> Re
     let mut config = config.clone();
     config.sources = vec![source];
     store.sync_sources(&config.sources).await?;
-    let pipeline = Pipeline::new(store.clone(), &config, Arc::new(yuqing_web::Metrics::default()))?;
+    let pipeline = Arc::new(Pipeline::new(store.clone(), &config, Arc::new(yuqing_web::Metrics::default()))?);
     let run = Utc::now().timestamp_millis();
     let started = Instant::now();
     let (mut new, mut dup, mut irrelevant, mut errors) = (0, 0, 0, 0);
@@ -56,12 +57,12 @@ pub async fn ingest(config: &Config, store: Arc<Store>, files: &[PathBuf]) -> Re
     // thread per core here), the store takes them one after another. The channel is
     // bounded so extraction never runs far ahead of the store.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Option<CollectedPage>>(workers * 2);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Option<Result<PreparedPage, String>>>(workers * 2);
     let pages = Arc::new(std::sync::Mutex::new(pages.into_iter().enumerate()));
     let tz = config.org.timezone;
     let mut handles = Vec::new();
     for _ in 0..workers {
-        let (tx, pages) = (tx.clone(), pages.clone());
+        let (tx, pages, pipeline) = (tx.clone(), pages.clone(), pipeline.clone());
         handles.push(tokio::task::spawn_blocking(move || loop {
             let next = pages.lock().ok().and_then(|mut p| p.next());
             let Some((i, (name, body))) = next else { break };
@@ -79,18 +80,19 @@ pub async fn ingest(config: &Config, store: Arc<Store>, files: &[PathBuf]) -> Re
                 feed_title: None,
                 feed_published: None,
             });
-            if tx.blocking_send(page).is_err() {
+            let prepared = page.map(|p| pipeline.prepare_page(p));
+            if tx.blocking_send(prepared).is_err() {
                 break;
             }
         }));
     }
     drop(tx);
-    while let Some(page) = rx.recv().await {
-        let Some(page) = page else {
+    while let Some(prepared) = rx.recv().await {
+        let Some(Ok(prepared)) = prepared else {
             errors += 1;
             continue;
         };
-        match pipeline.ingest_page(page).await {
+        match pipeline.store_prepared(prepared).await {
             Ok(Accepted::New) => new += 1,
             Ok(Accepted::Duplicate) => dup += 1,
             Ok(Accepted::Irrelevant) => irrelevant += 1,

@@ -10,8 +10,18 @@ use yuqing_collect::{url_fingerprint, Accepted, CollectedPage, LeaseAnswer, Sink
 use yuqing_core::config::{Config, SourceConfig};
 use yuqing_extract::PageKind;
 use yuqing_judge::RuleSet;
-use yuqing_store::{IngestOutcome, NewItem, RawPage, Store};
+use yuqing_store::{IngestOutcome, NewItem, PreparedItem, RawPage, Store};
 use yuqing_web::Metrics;
+
+/// A page judged and prepared, ready for its transaction ([`Pipeline::prepare_page`]).
+pub enum PreparedPage {
+    /// Not an item: only the URL's fingerprint is remembered.
+    Irrelevant {
+        fingerprint: String,
+        at: DateTime<Utc>,
+    },
+    Item(Box<PreparedItem>),
+}
 
 pub struct Pipeline {
     pub store: Arc<Store>,
@@ -33,6 +43,14 @@ impl Pipeline {
 
     /// Judges and stores one page; the heart of ingest.
     pub async fn ingest_page(&self, page: CollectedPage) -> Result<Accepted, String> {
+        let prepared = self.prepare_page(page)?;
+        self.store_prepared(prepared).await
+    }
+
+    /// The CPU work of [`Pipeline::ingest_page`], with no database: judgement, SimHash,
+    /// alert routes, and the store's own preparation (raw page compressed, key terms).
+    /// Runs on any thread, many at once.
+    pub fn prepare_page(&self, page: CollectedPage) -> Result<PreparedPage, String> {
         let (tier, weight) = match self.sources.get(&page.source) {
             Some(s) => (s.tier, s.weight),
             None => return Err(format!("page from unknown source `{}`", page.source)),
@@ -46,15 +64,11 @@ impl Pipeline {
         };
         // A list page reached through a link is not an article: remember it, keep nothing.
         if article.kind == PageKind::List || (title.trim().is_empty() && article.content.trim().is_empty()) {
-            self.store.mark_seen(&fingerprint, page.fetched_at).await.map_err(|e| e.to_string())?;
-            self.metrics.items_irrelevant.fetch_add(1, Ordering::Relaxed);
-            return Ok(Accepted::Irrelevant);
+            return Ok(PreparedPage::Irrelevant { fingerprint, at: page.fetched_at });
         }
         let judgement = yuqing_judge::judge(&title, &article.content, tier, weight, &self.rules);
         if !judgement.relevant {
-            self.store.mark_seen(&fingerprint, page.fetched_at).await.map_err(|e| e.to_string())?;
-            self.metrics.items_irrelevant.fetch_add(1, Ordering::Relaxed);
-            return Ok(Accepted::Irrelevant);
+            return Ok(PreparedPage::Irrelevant { fingerprint, at: page.fetched_at });
         }
         // Reposts rewrite headlines: fingerprint the body when there is enough of it.
         let simhash = if article.content.chars().count() >= 100 {
@@ -103,7 +117,20 @@ impl Pipeline {
             raw: Some(RawPage { content_type: page.content_type, body: page.raw }),
             alert_channels,
         };
-        match self.store.ingest(item).await.map_err(|e| e.to_string())? {
+        Ok(PreparedPage::Item(Box::new(self.store.prepare(item))))
+    }
+
+    /// The database side of [`Pipeline::ingest_page`]: one transaction.
+    pub async fn store_prepared(&self, prepared: PreparedPage) -> Result<Accepted, String> {
+        let item = match prepared {
+            PreparedPage::Irrelevant { fingerprint, at } => {
+                self.store.mark_seen(&fingerprint, at).await.map_err(|e| e.to_string())?;
+                self.metrics.items_irrelevant.fetch_add(1, Ordering::Relaxed);
+                return Ok(Accepted::Irrelevant);
+            }
+            PreparedPage::Item(item) => *item,
+        };
+        match self.store.ingest_prepared(item).await.map_err(|e| e.to_string())? {
             IngestOutcome::New { .. } => {
                 self.metrics.items_new.fetch_add(1, Ordering::Relaxed);
                 Ok(Accepted::New)
