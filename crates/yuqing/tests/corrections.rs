@@ -4,7 +4,7 @@
 //! works as the README says.
 
 use chrono::{TimeDelta, Utc};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use yuqing_core::{Category, Level, Role, Tier, Tone};
 use yuqing_store::{IngestOutcome, NewItem, TRAINING_TSV_HEADER};
@@ -47,26 +47,36 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-#[tokio::test]
-async fn corrections_export_writes_training_data_that_train_tone_accepts() {
+/// A store with three items corrected as an office would, and a configuration file.
+struct Desk {
+    /// Keeps the store's folder (and PostgreSQL database) alive.
+    _guard: yuqing_store::testing::TestGuard,
+    data: PathBuf,
+    url: String,
+    work: tempfile::TempDir,
+    config: PathBuf,
+    ids: Vec<i64>,
+}
+
+async fn desk() -> Desk {
     let t = yuqing_store::testing::fresh_default().await;
     let url = t.url().to_string();
     let data = t.dir.path().to_path_buf();
-    let (store, _guard) = t.into_parts();
+    let (store, guard) = t.into_parts();
     let zhang = store.upsert_user("zhang", Role::Office, "correct horse battery").await.expect("user");
     let texts = [
-        ("补贴拖欠三个月无人答复", "群众反映惠农补贴拖欠三个月，\n多次询问\t无人答复，非常不满。", Tone::Negative),
-        ("补贴全部发放到位", "县财政局按时足额发放补贴，群众纷纷点赞，表示满意。", Tone::Positive),
-        ("财政局召开工作会议", "县财政局召开季度工作会议，部署下一阶段工作。", Tone::Neutral),
+        ("补贴拖欠三个月无人答复", "群众反映惠农补贴拖欠三个月，\n多次询问\t无人答复，非常不满。"),
+        ("补贴全部发放到位", "县财政局按时足额发放补贴，群众纷纷点赞，表示满意。"),
+        ("财政局召开工作会议", "县财政局召开季度工作会议，部署下一阶段工作。"),
     ];
     let mut ids = vec![];
-    for (n, (title, content, _)) in texts.iter().enumerate() {
+    for (n, (title, content)) in texts.iter().enumerate() {
         match store.ingest(item(n as u64 + 1, title, content)).await.expect("ingest") {
             IngestOutcome::New { id } => ids.push(id),
             other => panic!("{other:?}"),
         }
     }
-    // The first two corrected; the neutral one first made positive, then back: its
+    // The first two corrected; the third (neutral) first made positive, then back: its
     // latest correction (neutral) is what goes out.
     let earlier = Utc::now() - TimeDelta::days(10);
     store.correct_tone(ids[2], Tone::Positive, &zhang, "", earlier).await.expect("correct");
@@ -75,10 +85,15 @@ async fn corrections_export_writes_training_data_that_train_tone_accepts() {
     store.correct_tone(ids[2], Tone::Neutral, &zhang, "", earlier + TimeDelta::hours(1)).await.expect("correct");
     store.close().await;
     drop(store);
-
     let work = tempfile::tempdir().expect("tempdir");
     let config = work.path().join("yuqing.toml");
     std::fs::write(&config, CONFIG).expect("config");
+    Desk { _guard: guard, data, url, work, config, ids }
+}
+
+#[tokio::test]
+async fn corrections_export_writes_the_training_data_the_trainer_reads() {
+    let Desk { _guard, data, url, work, config, ids } = desk().await;
     let out = work.path().join("mine.tsv");
     let o = yuqing(&data, &url, &config, &["corrections", "export", "-o", out.to_str().expect("path")]);
     assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
@@ -87,18 +102,19 @@ async fn corrections_export_writes_training_data_that_train_tone_accepts() {
     assert!(file.starts_with(&format!("{TRAINING_TSV_HEADER}\n")));
     assert!(!work.path().join("mine.tsv.partial").exists());
 
-    // The trainer's reader takes it, with the corrected labels and the ids of the items.
+    // The trainer's reader takes it, with the corrected labels and the ids of the items,
+    // in the order of their latest corrections.
     let rows = yuqing_judge::tone_model::read_tsv(&out).expect("the trainer reads the export");
     let got: Vec<(String, Tone)> = rows.iter().map(|e| (e.id.clone().unwrap_or_default(), e.tone)).collect();
     assert_eq!(
         got,
         [
-            (format!("item-{}", ids[2]), Tone::Neutral),
             (format!("item-{}", ids[0]), Tone::Negative),
             (format!("item-{}", ids[1]), Tone::Positive),
+            (format!("item-{}", ids[2]), Tone::Neutral),
         ]
     );
-    assert_eq!(rows[1].content, "群众反映惠农补贴拖欠三个月， 多次询问 无人答复，非常不满。");
+    assert_eq!(rows[0].content, "群众反映惠农补贴拖欠三个月， 多次询问 无人答复，非常不满。");
 
     // To stdout, and --since in the configured zone: the old correction stays out.
     let since = (Utc::now() - TimeDelta::days(2)).format("%Y-%m-%d").to_string();
@@ -112,15 +128,19 @@ async fn corrections_export_writes_training_data_that_train_tone_accepts() {
     assert!(!o.status.success());
     let err = text(&o.stderr);
     assert!(err.contains("--since") && !err.contains("panicked"), "{err}");
+}
 
-    // And training accepts the file as it is.
+/// The README's two commands, as an office runs them. Trains a whole model with the
+/// shipped options: about 100 s in a debug build.
+#[tokio::test]
+async fn train_tone_accepts_the_export_as_it_is() {
+    let Desk { _guard, data, url, work, config, .. } = desk().await;
+    let out = work.path().join("mine.tsv");
+    let o = yuqing(&data, &url, &config, &["corrections", "export", "-o", out.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
     let model = work.path().join("tone.bin");
-    let o = yuqing(
-        &data,
-        &url,
-        &config,
-        &["train", "tone", "--data", out.to_str().expect("path"), "-o", model.to_str().expect("path")],
-    );
+    let args = ["train", "tone", "--data", out.to_str().expect("path"), "-o", model.to_str().expect("path")];
+    let o = yuqing(&data, &url, &config, &args);
     assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
     assert!(text(&o.stdout).contains("read 3 rows"), "{}", text(&o.stdout));
     assert!(std::fs::metadata(&model).map(|m| m.len() > 0).unwrap_or(false));
