@@ -133,7 +133,7 @@ async fn corrections_on(store: &Store) {
     assert_eq!(store.item(a).await.expect("item").expect("exists").item.tone_score, 1.0);
     let recent = store.tone_corrections(None, 10).await.expect("list");
     assert_eq!(recent.iter().map(|c| c.id).collect::<Vec<_>>(), [c2.id, c.id]);
-    assert_eq!(store.tone_corrections(Some(at(1)), 10).await.expect("list"), [c2.clone()]);
+    assert_eq!(store.tone_corrections(Some(at(1)), 10).await.expect("list"), std::slice::from_ref(&c2));
     assert_eq!(store.tone_corrections(None, 1).await.expect("list").len(), 1);
 
     // Append-only, whoever asks.
