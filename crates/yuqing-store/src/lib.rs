@@ -31,6 +31,7 @@ mod periods;
 pub mod search;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tone_corrections;
 mod users;
 
 pub use db::Backend;
@@ -46,6 +47,10 @@ pub use cases::{CaseDetail, CaseError, CaseFilter, CaseSummary, StepRecord};
 pub use duty::{DutyNow, DutyStoreError, Imported, PeriodRecord, ShiftRecord};
 pub use events::{EventDetail, EventHour, EventItem, EventSource, EventSummary, JoinReason, TierCount};
 pub use periods::{AnswerBrief, CaseBrief, CaseTimes, PeriodItem, LEAD_CHARS};
+pub use tone_corrections::{
+    corrected_score, training_tsv, tsv_field, ToneCorrection, ToneOutcome, TrainingRow, EXPORT_CONTENT_CHARS,
+    MAX_CORRECTION_NOTE_CHARS, TRAINING_TSV_HEADER,
+};
 
 pub use users::User;
 
@@ -161,6 +166,8 @@ pub struct ItemSummary {
     pub level: Level,
     pub level_reason: String,
     pub duplicate_of: Option<i64>,
+    /// The tone was set by hand (倾向更正), not by the model; see `tone_corrections`.
+    pub tone_corrected: bool,
 }
 
 /// An item with its text and its duplicates.
@@ -253,7 +260,7 @@ pub struct Store {
 }
 
 pub(crate) const ITEM_COLUMNS: &str = "id, url, title, published_at, fetched_at, source, tier, tone, tone_score, \
-     categories, matched_rules, level, level_reason, duplicate_of";
+     categories, matched_rules, level, level_reason, duplicate_of, tone_corrected_at";
 
 fn to_i64(h: u64) -> i64 {
     i64::from_ne_bytes(h.to_ne_bytes())
@@ -333,6 +340,7 @@ pub(crate) fn summary_from_row(r: &AnyRow) -> Result<ItemSummary> {
         level: Level::from_id(&level).ok_or_else(|| bad("level", &level))?,
         level_reason: r.try_get("level_reason")?,
         duplicate_of: r.try_get("duplicate_of")?,
+        tone_corrected: r.try_get::<Option<String>, _>("tone_corrected_at")?.is_some(),
     })
 }
 
@@ -387,6 +395,13 @@ impl Store {
         match store.catch_up_index(created).await {
             // Another process (a running `serve`) owns the index and will catch it up.
             Err(StoreError::Busy(why)) => tracing::debug!(%why, "index catch-up left to the process that writes it"),
+            other => other?,
+        }
+        // Tone corrections the index missed (a crash after their commit); see `tone_corrections`.
+        match store.catch_up_tone_index().await {
+            Err(StoreError::Busy(why)) => {
+                tracing::debug!(%why, "tone corrections left to the process that writes the index")
+            }
             other => other?,
         }
         Ok(store)

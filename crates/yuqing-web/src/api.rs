@@ -3,7 +3,7 @@
 //! [`ROUTES`] is the one list of API routes: the router is built from it and a test
 //! checks that the OpenAPI document describes exactly these, so the two cannot drift.
 
-use crate::{alerts, bulletins, cases, duty, events, items, reports, sources, AppState};
+use crate::{alerts, bulletins, cases, corrections, duty, events, items, reports, sources, AppState};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, MethodRouter};
@@ -17,6 +17,9 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/items"),
     ("get", "/api/v1/items/{id}"),
     ("post", "/api/v1/items/{id}/report"),
+    ("post", "/api/v1/items/{id}/tone"),
+    ("get", "/api/v1/tone-corrections"),
+    ("get", "/api/v1/tone-corrections/export"),
     ("get", "/api/v1/events/{id}"),
     ("get", "/api/v1/sources"),
     ("get", "/api/v1/cases"),
@@ -44,6 +47,9 @@ fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
         ("get", "/api/v1/items") => get(items::api_list),
         ("get", "/api/v1/items/{id}") => get(items::api_get),
         ("post", "/api/v1/items/{id}/report") => post(cases::api_report),
+        ("post", "/api/v1/items/{id}/tone") => post(corrections::api_correct),
+        ("get", "/api/v1/tone-corrections") => get(corrections::api_list),
+        ("get", "/api/v1/tone-corrections/export") => get(corrections::api_export),
         ("get", "/api/v1/events/{id}") => get(events::api_get),
         ("get", "/api/v1/sources") => get(sources::api_list),
         ("get", "/api/v1/cases") => get(cases::api_list),

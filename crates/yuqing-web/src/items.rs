@@ -62,7 +62,7 @@ fn enum_param<T>(name: &str, v: &str, parse: fn(&str) -> Option<T>, ids: String)
 
 /// A time filter: RFC 3339, or a date read in the organisation's zone. A date in `until`
 /// includes that whole day (the store's `until` is exclusive).
-fn time_param(name: &str, v: &str, tz: Tz, end_of_day: bool) -> Result<Option<DateTime<Utc>>, WebError> {
+pub(crate) fn time_param(name: &str, v: &str, tz: Tz, end_of_day: bool) -> Result<Option<DateTime<Utc>>, WebError> {
     if v.is_empty() {
         return Ok(None);
     }
@@ -162,7 +162,7 @@ pub(crate) async fn api_list(
     Ok(Json(state.store.items(&query).await?))
 }
 
-fn parse_id(id: &str) -> Result<i64, WebError> {
+pub(crate) fn parse_id(id: &str) -> Result<i64, WebError> {
     id.parse::<i64>()
         .ok()
         .filter(|n| *n > 0)
@@ -357,6 +357,7 @@ pub(crate) async fn render_item(
     // The item's cases: the open one (at most one) takes further reports.
     let cases = crate::cases::cases_of_item(state, it.id).await?;
     let event = crate::events::event_link(state, it.id).await?;
+    let tone = crate::corrections::item_panel(ui, state, it).await?;
     let open_case = cases.iter().find(|(_, s)| s.is_open()).map(|(id, _)| *id);
     let closed_cases: Vec<i64> = cases.iter().filter(|(_, s)| !s.is_open()).map(|(id, _)| *id).collect();
     let status = problem
@@ -382,6 +383,7 @@ pub(crate) async fn render_item(
         "problem": problem,
         "typed_note": typed_note,
         "max_note": yuqing_cases::MAX_NOTE_CHARS,
+        "tone": tone,
     });
     let base = ui.base(state, "stream");
     Ok((status, view::render("item.html", &base, page)?).into_response())

@@ -5,7 +5,7 @@
 //!
 //! Two audiences, two ways in, kept apart on purpose:
 //! - the **web UI** (`/`, `/search`, `/items/{id}`, `/events/{id}`, `/cases`, `/cases/{id}`, `/duty`, `/bulletins`, `/reports`,
-//!   `/sources`, `/login`) is server-rendered
+//!   `/sources`, `/corrections`, `/login`) is server-rendered
 //!   HTML (minijinja, auto-escaping on, templates and CSS embedded in the binary, no
 //!   JavaScript). It authenticates with a session cookie (`HttpOnly`, `SameSite=Strict`)
 //!   and every state-changing form carries a CSRF token;
@@ -27,6 +27,7 @@ mod auth;
 mod bulletins;
 mod cases;
 pub mod compile;
+mod corrections;
 mod documents;
 mod duty;
 mod error;
@@ -74,6 +75,7 @@ pub fn app(state: AppState) -> Router {
         .merge(sources::routes())
         .merge(cases::routes())
         .merge(alerts::routes())
+        .merge(corrections::routes())
         .merge(duty::routes())
         .merge(bulletins::routes())
         .merge(reports::routes())

@@ -5,6 +5,7 @@ mod alerts;
 mod bench;
 mod bench_search;
 mod bulletin;
+mod corrections;
 mod fill;
 mod pipeline;
 
@@ -142,6 +143,23 @@ enum Command {
     /// Score yuqing against labelled data sets.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Tone corrections (倾向更正) made in the web UI or the API.
+    #[command(subcommand)]
+    Corrections(CorrectionsCommand),
+}
+
+#[derive(Subcommand)]
+enum CorrectionsCommand {
+    /// Write the corrected items as tone training data for `yuqing train tone --data FILE`:
+    /// `id<TAB>tone<TAB>title<TAB>content`, each item once with its latest correction.
+    Export {
+        /// Where to write the file (default: stdout).
+        #[arg(short = 'o', long = "out")]
+        out: Option<PathBuf>,
+        /// Only items corrected since this time (RFC 3339 or YYYY-MM-DD in the configured zone).
+        #[arg(long)]
+        since: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -383,6 +401,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let store = open_store(&cli).await?;
             let n = bulletin::create(&config, &store, since.as_deref(), until.as_deref()).await?;
             println!("{n}");
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Corrections(CorrectionsCommand::Export { out, since }) => {
+            let (config, _) = load_config(&cli)?;
+            let since = since.as_deref().map(|s| parse_bound(s, config.org.timezone, "since")).transpose()?;
+            let store = open_store(&cli).await?;
+            let n = corrections::export(&store, since, out.as_deref()).await?;
+            match out {
+                Some(path) => println!("exported {n} corrected items to {}", path.display()),
+                None => eprintln!("exported {n} corrected items"),
+            }
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
