@@ -3,7 +3,7 @@
 //! [`ROUTES`] is the one list of API routes: the router is built from it and a test
 //! checks that the OpenAPI document describes exactly these, so the two cannot drift.
 
-use crate::{alerts, bulletins, cases, duty, events, items, reports, sources, AppState};
+use crate::{alerts, bulletins, cases, duty, events, items, reports, sources, spikes, AppState};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, MethodRouter};
@@ -18,6 +18,7 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/items/{id}"),
     ("post", "/api/v1/items/{id}/report"),
     ("get", "/api/v1/events/{id}"),
+    ("get", "/api/v1/spikes"),
     ("get", "/api/v1/sources"),
     ("get", "/api/v1/cases"),
     ("get", "/api/v1/cases/{id}"),
@@ -45,6 +46,7 @@ fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
         ("get", "/api/v1/items/{id}") => get(items::api_get),
         ("post", "/api/v1/items/{id}/report") => post(cases::api_report),
         ("get", "/api/v1/events/{id}") => get(events::api_get),
+        ("get", "/api/v1/spikes") => get(spikes::api_list),
         ("get", "/api/v1/sources") => get(sources::api_list),
         ("get", "/api/v1/cases") => get(cases::api_list),
         ("get", "/api/v1/cases/{id}") => get(cases::api_get),

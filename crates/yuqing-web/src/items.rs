@@ -62,7 +62,7 @@ fn enum_param<T>(name: &str, v: &str, parse: fn(&str) -> Option<T>, ids: String)
 
 /// A time filter: RFC 3339, or a date read in the organisation's zone. A date in `until`
 /// includes that whole day (the store's `until` is exclusive).
-fn time_param(name: &str, v: &str, tz: Tz, end_of_day: bool) -> Result<Option<DateTime<Utc>>, WebError> {
+pub(crate) fn time_param(name: &str, v: &str, tz: Tz, end_of_day: bool) -> Result<Option<DateTime<Utc>>, WebError> {
     if v.is_empty() {
         return Ok(None);
     }

@@ -46,6 +46,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("bulletin_draft.html", include_str!("../templates/bulletin_draft.html")),
     ("bulletin_view.html", include_str!("../templates/bulletin_view.html")),
     ("reports.html", include_str!("../templates/reports.html")),
+    ("spikes.html", include_str!("../templates/spikes.html")),
 ];
 
 const STYLESHEET: &str = include_str!("../static/app.css");
