@@ -52,7 +52,7 @@ fn cfg() -> SpikeConfig {
     SpikeConfig { baseline_hours: 24 * 7, k: 3.0, min_count: 5, cooldown_hours: 6, min_history_hours: 24 }
 }
 
-fn plan(channels: &[&str]) -> impl Fn(&yuqing_store::SpikeFinding) -> SpikePlan + '_ {
+fn plan<'a>(channels: &'a [&'a str]) -> impl Fn(&yuqing_store::SpikeFinding) -> SpikePlan + 'a {
     move |f| SpikePlan {
         title: format!("监测规则“{}”近1小时新增 {} 条", f.key, f.count),
         channels: channels.iter().map(|c| c.to_string()).collect(),
@@ -146,9 +146,10 @@ async fn once_on(store: &Store, other_process: &Store) {
     assert_eq!(keys, [(SCOPE_CATEGORY, "livelihood"), (SCOPE_RULE, "上犹财政")]);
     assert!(found.iter().all(|f| f.hour == h(30) && f.count == 12 && !f.partial && f.baseline.mean == 1.0));
     let channels = ["hook", "mail"];
+    let c = cfg();
     let (a, b) = tokio::join!(
-        store.check_spikes(now, &cfg(), plan(&channels)),
-        other_process.check_spikes(now, &cfg(), plan(&channels))
+        store.check_spikes(now, &c, plan(&channels)),
+        other_process.check_spikes(now, &c, plan(&channels))
     );
     let (a, b) = (a.expect("check"), b.expect("check"));
     assert_eq!(a.len() + b.len(), 2, "each spike once: {a:?} {b:?}");
