@@ -617,8 +617,19 @@ impl Config {
                 s.weight = s.tier.default_weight();
             }
         }
-        let mut cfg =
-            Config { org, collect, sources, rules, alerts, bulletin, store, web, spikes, case_deadlines, warnings: vec![] };
+        let mut cfg = Config {
+            org,
+            collect,
+            sources,
+            rules,
+            alerts,
+            bulletin,
+            store,
+            web,
+            spikes,
+            case_deadlines,
+            warnings: vec![],
+        };
         cfg.validate(&mut problems, check_query);
         if problems.is_empty() {
             Ok(cfg)
@@ -807,7 +818,7 @@ impl Config {
 impl SpikesConfig {
     fn check(&self, p: &mut impl FnMut(String, String)) {
         let hours = |d: Duration| d.as_secs() / 3600;
-        let whole = |d: Duration| d.as_secs() % 3600 == 0;
+        let whole = |d: Duration| d.as_secs().is_multiple_of(3600);
         if !whole(self.baseline) || hours(self.baseline) < 24 || hours(self.baseline) > 90 * 24 {
             p("spikes.baseline".into(), "must be whole hours, from 24h to 90d".into());
         }

@@ -39,7 +39,6 @@ pub use rate::RateLimit;
 pub use render::{render, render_in, Rendered, CUT_MARK, DINGTALK_MAX_BYTES, FEISHU_CARD_MAX_BYTES, WECOM_MAX_BYTES};
 pub use send::{dingtalk_sign, feishu_sign, mask_url, Sender};
 
-
 /// What an alert is about.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum AlertKind {

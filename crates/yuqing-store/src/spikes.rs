@@ -265,21 +265,24 @@ impl Store {
             .bind(&hour)
             .execute(&mut *tx)
             .await?;
-        let there: Option<i64> = sqlx::query_scalar("SELECT id FROM spikes WHERE scope = $1 AND key = $2 AND hour = $3")
-            .bind(&f.scope)
-            .bind(&f.key)
-            .bind(&hour)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let there: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM spikes WHERE scope = $1 AND key = $2 AND hour = $3")
+                .bind(&f.scope)
+                .bind(&f.key)
+                .bind(&hour)
+                .fetch_optional(&mut *tx)
+                .await?;
         if there.is_some() {
             tx.commit().await?;
             return Ok(None);
         }
-        sqlx::query("INSERT INTO spike_keys (scope, key, last_hour) VALUES ($1, $2, NULL) ON CONFLICT (scope, key) DO NOTHING")
-            .bind(&f.scope)
-            .bind(&f.key)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO spike_keys (scope, key, last_hour) VALUES ($1, $2, NULL) ON CONFLICT (scope, key) DO NOTHING",
+        )
+        .bind(&f.scope)
+        .bind(&f.key)
+        .execute(&mut *tx)
+        .await?;
         // The gate: passes only when the key's last spike is at least the cool-down before
         // this hour (an earlier hour checked late never passes after a later one).
         let open_before = ts(f.hour - TimeDelta::hours(cooldown_hours.max(1)));

@@ -155,7 +155,11 @@ async fn once_on(store: &Store, other_process: &Store) {
     assert_eq!(a.len() + b.len(), 2, "each spike once: {a:?} {b:?}");
     // Checking again, from either process, records nothing.
     assert!(store.check_spikes(now, &cfg(), plan(&channels)).await.expect("check").is_empty());
-    assert!(other_process.check_spikes(now + TimeDelta::minutes(30), &cfg(), plan(&channels)).await.expect("check").is_empty());
+    assert!(other_process
+        .check_spikes(now + TimeDelta::minutes(30), &cfg(), plan(&channels))
+        .await
+        .expect("check")
+        .is_empty());
     let spikes = store.spikes(None, 50).await.expect("list");
     assert_eq!(spikes.len(), 2);
     let rule = spikes.iter().find(|s| s.scope == SCOPE_RULE).expect("the rule's spike");
@@ -170,7 +174,8 @@ async fn once_on(store: &Store, other_process: &Store) {
     assert!(mine.iter().all(|r| r.key == format!("spike-{}", rule.id) && r.item_id.is_none() && r.is_first_alert()));
     assert_eq!(due.len(), 4, "two spikes, two channels each: {due:?}");
     // Its alert opens like an item's, titled by the spike's line.
-    let open = yuqing_store::OpenAlert { level: Level::Ordinary, sensitive: false, alerted: vec![], next_check_at: None };
+    let open =
+        yuqing_store::OpenAlert { level: Level::Ordinary, sensitive: false, alerted: vec![], next_check_at: None };
     store.mark_alert_sent_opening(mine[0], now, &open).await.expect("sent");
     let a = store.alert_by_key(&format!("spike-{}", rule.id)).await.expect("read").expect("opened");
     assert_eq!((a.spike_id, a.item_id, a.title.as_deref()), (Some(rule.id), None, Some(rule.title.as_str())));

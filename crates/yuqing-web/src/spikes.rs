@@ -53,11 +53,9 @@ fn params(raw: Option<&str>, tz: Tz) -> Result<(Option<DateTime<Utc>>, usize), W
         match k.as_ref() {
             "since" => since = crate::items::time_param("since", &v, tz, false)?,
             "limit" => {
-                limit = v
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| WebError::BadRequest(format!("`limit` must be a whole number from 1 to {MAX_LIMIT}.")))?
+                limit = v.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+                    WebError::BadRequest(format!("`limit` must be a whole number from 1 to {MAX_LIMIT}."))
+                })?
             }
             _ => {}
         }
@@ -214,8 +212,9 @@ mod tests {
     #[test]
     fn the_tallest_bar_fills_the_chart_and_the_last_is_the_spike() {
         let t0 = DateTime::parse_from_rfc3339("2026-12-03T00:00:00Z").unwrap().with_timezone(&Utc);
-        let hours: Vec<HourCount> =
-            (0..25).map(|k| HourCount { hour: t0 + TimeDelta::hours(k), count: if k == 24 { 40 } else { k % 3 } }).collect();
+        let hours: Vec<HourCount> = (0..25)
+            .map(|k| HourCount { hour: t0 + TimeDelta::hours(k), count: if k == 24 { 40 } else { k % 3 } })
+            .collect();
         let c = chart(&hours, chrono_tz::Asia::Shanghai);
         assert_eq!(c.bars.len(), 25);
         assert_eq!(c.max, 40);

@@ -52,7 +52,7 @@ pub fn subject(scope: &str, key: &str) -> String {
 
 /// "过去7天" or "过去36小时": the baseline's span.
 fn span(hours: usize) -> String {
-    if hours >= 24 && hours % 24 == 0 {
+    if hours >= 24 && hours.is_multiple_of(24) {
         format!("过去{}天", hours / 24)
     } else {
         format!("过去{hours}小时")
