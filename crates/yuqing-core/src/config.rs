@@ -46,6 +46,8 @@ pub struct Config {
     pub bulletin: BulletinConfig,
     pub store: StoreConfig,
     pub web: WebConfig,
+    /// `[spikes]`: spike detection (突增) per watch rule and per category.
+    pub spikes: SpikesConfig,
     /// `[cases.deadlines.<level>]`, read by `yuqing-cases` (which owns the flow's types).
     pub case_deadlines: Option<toml::Value>,
     /// Problems that do not stop yuqing (e.g. no contact URL for the User-Agent).
@@ -226,6 +228,10 @@ pub struct ChannelConfig {
 #[serde(deny_unknown_fields)]
 pub struct RouteConfig {
     pub channels: Vec<String>,
+    /// `spikes = true`: the route carries spike alerts (突增) instead of item alerts,
+    /// filtered by `rules` and `categories`; unset or false, it carries items as always.
+    #[serde(default)]
+    pub spikes: bool,
     #[serde(default)]
     pub tone: Option<Tone>,
     #[serde(default)]
@@ -314,6 +320,68 @@ impl Default for WebConfig {
     fn default() -> Self {
         WebConfig { listen: default_listen(), session_ttl: d_12h(), secure_cookies: false, public_url: None }
     }
+}
+
+/// `[spikes]`: an hour whose count of new items for a watch rule or a category stands out
+/// against the trailing baseline (mean + k·σ) is a spike, recorded once and alerted to
+/// the routes with `spikes = true`. Hourly counts are kept by ingest whether or not
+/// detection is enabled, so enabling it later finds its history.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpikesConfig {
+    /// Whether `yuqing serve` checks for spikes.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The trailing window the baseline is taken over (whole hours).
+    #[serde(default = "d_7d", deserialize_with = "de_duration")]
+    pub baseline: Duration,
+    /// Standard deviations above the mean an hour must exceed.
+    #[serde(default = "default_spike_k")]
+    pub k: f64,
+    /// An hour with fewer new items is never a spike.
+    #[serde(default = "default_spike_min_count")]
+    pub min_count: u32,
+    /// No new spike for the same rule or category within this long of its last one.
+    #[serde(default = "d_6h", deserialize_with = "de_duration")]
+    pub cooldown: Duration,
+    /// How long counting must have run before spikes are flagged (σ means little before).
+    #[serde(default = "d_24h", deserialize_with = "de_duration")]
+    pub min_history: Duration,
+    /// Items published longer than this before they were found are not counted (a new
+    /// source's back catalogue is not a surge).
+    #[serde(default = "d_48h", deserialize_with = "de_duration")]
+    pub max_item_age: Duration,
+    /// How often `yuqing serve` checks the last complete hour and the current one.
+    #[serde(default = "d_5m", deserialize_with = "de_duration")]
+    pub check_interval: Duration,
+}
+
+impl Default for SpikesConfig {
+    fn default() -> Self {
+        empty_table_into().unwrap_or_else(|_| unreachable!("all spikes keys have defaults"))
+    }
+}
+
+fn default_spike_k() -> f64 {
+    3.0
+}
+fn default_spike_min_count() -> u32 {
+    5
+}
+fn d_5m() -> Duration {
+    Duration::from_secs(5 * 60)
+}
+fn d_6h() -> Duration {
+    Duration::from_secs(6 * 3600)
+}
+fn d_24h() -> Duration {
+    Duration::from_secs(24 * 3600)
+}
+fn d_48h() -> Duration {
+    Duration::from_secs(48 * 3600)
+}
+fn d_7d() -> Duration {
+    Duration::from_secs(7 * 86400)
 }
 
 fn yes() -> bool {
@@ -470,7 +538,7 @@ impl Config {
                 })
             }
         };
-        let known = ["org", "collect", "sources", "rules", "alerts", "bulletin", "store", "web", "cases"];
+        let known = ["org", "collect", "sources", "rules", "alerts", "bulletin", "store", "web", "cases", "spikes"];
         let mut unknown: Vec<String> = table.keys().filter(|k| !known.contains(&k.as_str())).cloned().collect();
         unknown.sort();
         for k in unknown {
@@ -491,6 +559,7 @@ impl Config {
         let bulletin: BulletinConfig = section(&mut table, "bulletin", &mut problems);
         let store: StoreConfig = section(&mut table, "store", &mut problems);
         let web: WebConfig = section(&mut table, "web", &mut problems);
+        let spikes: SpikesConfig = section(&mut table, "spikes", &mut problems);
         let mut sources: Vec<SourceConfig> = read_list(table.remove("sources"), "sources", &mut problems);
         let rules: Vec<RuleConfig> = read_list(table.remove("rules"), "rules", &mut problems);
         let mut alerts = AlertsConfig::default();
@@ -548,8 +617,19 @@ impl Config {
                 s.weight = s.tier.default_weight();
             }
         }
-        let mut cfg =
-            Config { org, collect, sources, rules, alerts, bulletin, store, web, case_deadlines, warnings: vec![] };
+        let mut cfg = Config {
+            org,
+            collect,
+            sources,
+            rules,
+            alerts,
+            bulletin,
+            store,
+            web,
+            spikes,
+            case_deadlines,
+            warnings: vec![],
+        };
         cfg.validate(&mut problems, check_query);
         if problems.is_empty() {
             Ok(cfg)
@@ -699,7 +779,16 @@ impl Config {
                     p(key.clone(), format!("rule `{rn}` is not defined in [[rules]]"));
                 }
             }
+            if r.spikes && (r.tone.is_some() || r.min_level.is_some() || !r.tiers.is_empty()) {
+                p(
+                    key.clone(),
+                    "a route with `spikes = true` carries spikes, which have no tone, level or tier: \
+                     filter it with `rules` and `categories` only"
+                        .into(),
+                );
+            }
         }
+        self.spikes.check(&mut p);
         let store_url = self.store.url.trim();
         if !store_url.is_empty() {
             match url::Url::parse(store_url) {
@@ -726,9 +815,71 @@ impl Config {
     }
 }
 
+impl SpikesConfig {
+    fn check(&self, p: &mut impl FnMut(String, String)) {
+        let hours = |d: Duration| d.as_secs() / 3600;
+        let whole = |d: Duration| d.as_secs().is_multiple_of(3600);
+        if !whole(self.baseline) || hours(self.baseline) < 24 || hours(self.baseline) > 90 * 24 {
+            p("spikes.baseline".into(), "must be whole hours, from 24h to 90d".into());
+        }
+        if !(self.k.is_finite() && self.k > 0.0 && self.k <= 100.0) {
+            p("spikes.k".into(), "must be a number above 0 and at most 100".into());
+        }
+        if self.min_count == 0 {
+            p("spikes.min_count".into(), "must be at least 1".into());
+        }
+        if !whole(self.cooldown) || hours(self.cooldown) < 1 {
+            p("spikes.cooldown".into(), "must be whole hours, at least 1h (counts are hourly)".into());
+        }
+        if !whole(self.min_history) || self.min_history > self.baseline {
+            p("spikes.min_history".into(), "must be whole hours and no longer than `baseline`".into());
+        }
+        if self.max_item_age < Duration::from_secs(3600) {
+            p("spikes.max_item_age".into(), "must be at least 1h".into());
+        }
+        if self.check_interval < Duration::from_secs(10) || self.check_interval > Duration::from_secs(3600) {
+            p("spikes.check_interval".into(), "must be between 10s and 1h".into());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spikes_defaults_and_every_bad_value() {
+        let c = Config::parse("", "t", &|_| Ok(())).expect("valid");
+        assert!(c.spikes.enabled);
+        assert_eq!(c.spikes.baseline, Duration::from_secs(7 * 86400));
+        assert_eq!((c.spikes.k, c.spikes.min_count), (3.0, 5));
+        assert_eq!(c.spikes.cooldown, Duration::from_secs(6 * 3600));
+        let text = "[spikes]\nbaseline = \"90m\"\nk = 0.0\nmin_count = 0\ncooldown = \"30m\"\n\
+                    min_history = \"30d\"\nmax_item_age = \"10m\"\ncheck_interval = \"2h\"\n\
+                    [[alerts.channels]]\nname = \"h\"\nkind = \"webhook\"\nurl = \"https://h.example.org/\"\n\
+                    [[alerts.routes]]\nchannels = [\"h\"]\nspikes = true\ntone = \"negative\"\n";
+        let e = Config::parse(text, "t", &|_| Ok(())).expect_err("bad");
+        let mut keys: Vec<&str> = e.problems.iter().map(|p| p.key.as_str()).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "alerts.routes[0]",
+                "spikes.baseline",
+                "spikes.check_interval",
+                "spikes.cooldown",
+                "spikes.k",
+                "spikes.max_item_age",
+                "spikes.min_count",
+                "spikes.min_history"
+            ],
+            "{:?}",
+            e.problems
+        );
+        let e = Config::parse("[spikes]\nwindow = \"7d\"\n", "t", &|_| Ok(())).expect_err("unknown key");
+        assert_eq!(e.problems[0].key, "spikes");
+        assert!(e.problems[0].message.contains("window"), "{:?}", e.problems);
+    }
 
     #[test]
     fn builtin_is_valid_and_has_every_tier() {
@@ -865,7 +1016,8 @@ mod example_tests {
         let c = Config::parse(EXAMPLE, "yuqing.example.toml", &|_| Ok(())).expect("the example is valid");
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
         assert_eq!(c.sources.len(), 2);
-        assert_eq!(c.alerts.routes.len(), 1);
+        assert_eq!(c.alerts.routes.len(), 2);
+        assert!(!c.alerts.routes[0].spikes && c.alerts.routes[1].spikes);
     }
 
     #[test]
@@ -895,6 +1047,7 @@ mod example_tests {
             ("bulletin", fields_of::<BulletinConfig>(), table.get("bulletin").and_then(|v| v.as_table())),
             ("store", fields_of::<StoreConfig>(), table.get("store").and_then(|v| v.as_table())),
             ("web", fields_of::<WebConfig>(), table.get("web").and_then(|v| v.as_table())),
+            ("spikes", fields_of::<SpikesConfig>(), table.get("spikes").and_then(|v| v.as_table())),
         ];
         for (name, fields, t) in sections {
             assert!(!fields.is_empty(), "could not read the fields of [{name}]");

@@ -39,9 +39,31 @@ pub use rate::RateLimit;
 pub use render::{render, render_in, Rendered, CUT_MARK, DINGTALK_MAX_BYTES, FEISHU_CARD_MAX_BYTES, WECOM_MAX_BYTES};
 pub use send::{dingtalk_sign, feishu_sign, mask_url, Sender};
 
-/// One alert about one item (or one escalation round of it).
+/// What an alert is about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AlertKind {
+    /// One item (or an escalation round of its alert).
+    #[default]
+    Item,
+    /// A spike (突增): an hour whose count of new items for a watch rule or a category
+    /// stood out against its baseline. The title says it all; `source`, `tier`, `tone`
+    /// and `url` mean nothing for it and are not shown.
+    Spike,
+}
+
+impl AlertKind {
+    pub fn id(self) -> &'static str {
+        match self {
+            AlertKind::Item => "item",
+            AlertKind::Spike => "spike",
+        }
+    }
+}
+
+/// One alert about one item (or one escalation round of it), or about a spike.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
+    pub kind: AlertKind,
     /// Idempotency key, stable across retries, e.g. `"item-17"` or `"item-17-esc-1"`.
     pub key: String,
     pub title: String,
@@ -73,7 +95,12 @@ pub struct Alert {
 }
 
 /// Whether an alert passes every filter the route sets (an unset filter always holds).
+/// A route with `spikes = true` carries spike alerts only, filtered by its `rules` and
+/// `categories` (see [`spike_channels_for`]); any other route carries item alerts only.
 pub fn route_matches(route: &RouteConfig, alert: &Alert) -> bool {
+    if route.spikes != (alert.kind == AlertKind::Spike) {
+        return false;
+    }
     route.tone.is_none_or(|t| t == alert.tone)
         && route.min_level.is_none_or(|min| alert.level >= min)
         && (route.rules.is_empty() || alert.rules.iter().any(|r| route.rules.contains(r)))
@@ -85,6 +112,27 @@ pub fn route_matches(route: &RouteConfig, alert: &Alert) -> bool {
 pub fn channels_for<'a>(routes: &'a [RouteConfig], alert: &Alert) -> Vec<&'a str> {
     let mut out: Vec<&'a str> = Vec::new();
     for route in routes.iter().filter(|r| route_matches(r, alert)) {
+        for name in &route.channels {
+            if !out.contains(&name.as_str()) {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
+/// The channels of every `spikes = true` route a spike passes, each once, in
+/// configuration order. A spike of a watch rule carries that rule and the rule's
+/// category (if it has one); a spike of a category carries that category and no rule, so
+/// a route that filters on `rules` never gets category spikes.
+pub fn spike_channels_for<'a>(routes: &'a [RouteConfig], rules: &[String], categories: &[Category]) -> Vec<&'a str> {
+    let mut out: Vec<&'a str> = Vec::new();
+    let passes = |r: &RouteConfig| {
+        r.spikes
+            && (r.rules.is_empty() || rules.iter().any(|x| r.rules.contains(x)))
+            && (r.categories.is_empty() || categories.iter().any(|c| r.categories.contains(c)))
+    };
+    for route in routes.iter().filter(|r| passes(r)) {
         for name in &route.channels {
             if !out.contains(&name.as_str()) {
                 out.push(name);

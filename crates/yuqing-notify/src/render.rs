@@ -9,7 +9,7 @@
 //! to the item in yuqing is never dropped, and a cut never falls inside a UTF-8
 //! character or a markdown link.
 
-use crate::Alert;
+use crate::{Alert, AlertKind};
 use chrono_tz::Tz;
 use serde_json::{json, Value};
 use std::borrow::Cow;
@@ -65,7 +65,8 @@ pub(crate) fn render_full(kind: ChannelKind, alert: &Alert, tz: Tz) -> (Rendered
         }
         ChannelKind::Dingtalk => {
             let (v, cut) = fit(alert, tz, DINGTALK_MAX_BYTES, |v| v.markdown(Flavor::Dingtalk).len());
-            let title = format!("【舆情预警】{}", char_prefix(&one_line(&alert.title), 40));
+            let head = if alert.kind == AlertKind::Spike { "【舆情突增】" } else { "【舆情预警】" };
+            let title = format!("{head}{}", char_prefix(&one_line(&alert.title), 40));
             let body =
                 json!({"msgtype": "markdown", "markdown": {"title": title, "text": v.markdown(Flavor::Dingtalk)}});
             (Rendered::Json(body), cut)
@@ -114,6 +115,9 @@ impl<'a> View<'a> {
 
     fn headline(&self) -> String {
         let a = self.alert;
+        if a.kind == AlertKind::Spike {
+            return "【舆情突增】".to_string();
+        }
         let mut s = format!("【舆情预警】{} · {}", a.level.zh(), a.tone.zh());
         if let Some(round) = a.escalation {
             s.push_str(&format!("（第 {round} 次升级提醒）"));
@@ -135,7 +139,9 @@ impl<'a> View<'a> {
         if let Some(notice) = a.notice.as_deref().map(one_line).filter(|n| !n.is_empty()) {
             m.push(("提醒", notice));
         }
-        m.push(("来源", format!("{}（{}）", a.source, a.tier.zh())));
+        if a.kind == AlertKind::Item {
+            m.push(("来源", format!("{}（{}）", a.source, a.tier.zh())));
+        }
         m.push(("时间", self.time()));
         if !self.minimal {
             if !a.categories.is_empty() {
@@ -429,6 +435,7 @@ fn esc(s: &str) -> String {
 fn webhook_json(alert: &Alert, tz: Tz) -> Value {
     let v = View::full(alert, tz);
     json!({
+        "kind": alert.kind.id(),
         "key": alert.key,
         "title": alert.title,
         "level": alert.level.id(),

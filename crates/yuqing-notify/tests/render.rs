@@ -231,3 +231,24 @@ fn an_escalation_leads_with_its_notice_and_keeps_the_acknowledgement_link_when_c
         assert!(text.contains(CUT_MARK), "{kind:?} was cut");
     }
 }
+
+#[test]
+fn a_spike_reads_as_a_spike() {
+    let mut a = alert();
+    a.kind = yuqing_notify::AlertKind::Spike;
+    a.key = "spike-3".into();
+    a.title = "监测规则“上犹财政”近1小时新增 40 条，过去7天每小时平均 1.2 条".into();
+    a.url = None;
+    let v = json(ChannelKind::Webhook, &a);
+    assert_eq!(v["kind"], "spike");
+    assert_eq!(json(ChannelKind::Webhook, &alert())["kind"], "item");
+    let text = v["text"].as_str().unwrap();
+    assert!(text.starts_with("【舆情突增】"), "{text}");
+    // An item's source line means nothing for a spike.
+    assert!(!text.contains("来源"), "{text}");
+    assert!(text.contains("规则：上犹财政"), "{text}");
+    let Rendered::Email { subject, .. } = render(ChannelKind::Email, &a) else { panic!("expected e-mail") };
+    assert_eq!(subject, format!("【舆情突增】：{}", a.title));
+    let title = json(ChannelKind::Dingtalk, &a)["markdown"]["title"].as_str().unwrap().to_string();
+    assert!(title.starts_with("【舆情突增】监测规则"), "{title}");
+}

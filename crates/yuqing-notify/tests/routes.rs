@@ -73,3 +73,37 @@ fn channels_are_deduplicated_in_order() {
     assert_eq!(channels_for(&routes, &a), vec!["mail", "hook", "wecom"]);
     assert!(channels_for(&[], &a).is_empty());
 }
+
+/// Spike routes (`spikes = true`) carry spikes only, filtered by rules and categories;
+/// every other route carries items exactly as before.
+#[test]
+fn spike_routes_carry_spikes_and_item_routes_do_not() {
+    let item = alert();
+    let mut plain = route(&["items"]);
+    plain.rules = vec!["上犹财政".into()];
+    let mut spikes = route(&["duty"]);
+    spikes.spikes = true;
+    let mut livelihood = route(&["duty", "leaders"]);
+    livelihood.spikes = true;
+    livelihood.categories = vec![Category::Livelihood];
+    let mut by_rule = route(&["rule-hook"]);
+    by_rule.spikes = true;
+    by_rule.rules = vec!["上犹财政".into()];
+    let routes = vec![plain.clone(), spikes.clone(), livelihood.clone(), by_rule.clone()];
+    // An item goes where it went before: the spike routes are not for it.
+    assert_eq!(channels_for(&routes, &item), vec!["items"]);
+    assert!(!route_matches(&spikes, &item));
+    // A spike alert never goes to an item route, whatever its fields.
+    let mut spike = alert();
+    spike.kind = yuqing_notify::AlertKind::Spike;
+    assert!(!route_matches(&plain, &spike));
+    // A rule's spike carries the rule and its category.
+    assert_eq!(
+        yuqing_notify::spike_channels_for(&routes, &["上犹财政".into()], &[Category::Livelihood]),
+        vec!["duty", "leaders", "rule-hook"]
+    );
+    // A category's spike carries no rule: routes filtering on rules do not get it.
+    assert_eq!(yuqing_notify::spike_channels_for(&routes, &[], &[Category::Livelihood]), vec!["duty", "leaders"]);
+    assert_eq!(yuqing_notify::spike_channels_for(&routes, &[], &[Category::Rumour]), vec!["duty"]);
+    assert!(yuqing_notify::spike_channels_for(&[plain], &["上犹财政".into()], &[Category::Livelihood]).is_empty());
+}

@@ -30,6 +30,8 @@ pub struct OutboxRow {
     pub case_id: Option<i64>,
     /// The line the message leads with, fixed when the row was written.
     pub notice: Option<String>,
+    /// The spike this row alerts (`spike-{id}` keys), if it does.
+    pub spike_id: Option<i64>,
 }
 
 impl OutboxRow {
@@ -50,6 +52,7 @@ fn outbox_from_row(r: &sqlx::any::AnyRow) -> Result<OutboxRow> {
         escalation_round: r.try_get("escalation_round")?,
         case_id: r.try_get("case_id")?,
         notice: r.try_get("notice")?,
+        spike_id: r.try_get("spike_id")?,
     })
 }
 
@@ -60,7 +63,9 @@ pub struct AlertRecord {
     /// The outbox key of its first messages, e.g. `item-17`.
     pub key: String,
     pub item_id: Option<i64>,
-    /// The item's title, for lists.
+    /// The spike it alerted, for a spike's alert (`spike-{id}`).
+    pub spike_id: Option<i64>,
+    /// The item's title (a spike's line), for lists.
     pub title: Option<String>,
     pub level: Level,
     pub sent_at: DateTime<Utc>,
@@ -79,7 +84,7 @@ pub struct AlertRecord {
     pub next_check_at: Option<DateTime<Utc>>,
 }
 
-const ALERT_COLUMNS: &str = "a.id, a.key, a.item_id, i.title, a.level, a.sent_at, a.sensitive, a.alerted, a.acked_at, \
+const ALERT_COLUMNS: &str = "a.id, a.key, a.item_id, a.spike_id, COALESCE(i.title, sp.title) AS title, a.level, a.sent_at, a.sensitive, a.alerted, a.acked_at, \
      a.acked_by, a.acked_via, a.rounds, a.next_check_at";
 
 fn time_col(r: &sqlx::any::AnyRow, col: &str) -> Result<Option<DateTime<Utc>>> {
@@ -99,6 +104,7 @@ fn alert_from_row(r: &sqlx::any::AnyRow) -> Result<AlertRecord> {
         id: r.try_get("id")?,
         key: r.try_get("key")?,
         item_id: r.try_get("item_id")?,
+        spike_id: r.try_get("spike_id")?,
         title: r.try_get("title")?,
         level: Level::from_id(&level).unwrap_or(Level::Ordinary),
         sent_at: time_col(r, "sent_at")?.unwrap_or_default(),
@@ -209,7 +215,7 @@ impl Store {
             "UPDATE alert_outbox SET next_attempt_at = $1, claimed_by = $2
              WHERE id IN (SELECT id FROM alert_outbox
                           WHERE sent_at IS NULL AND parked = 0 AND next_attempt_at <= $3 ORDER BY id LIMIT $4{lock})
-             RETURNING id, key, channel, item_id, attempts, alert_id, escalation_round, case_id, notice"
+             RETURNING id, key, channel, item_id, attempts, alert_id, escalation_round, case_id, notice, spike_id"
         ))
         .bind(ts(now + claim_for))
         .bind(&self.owner)
@@ -288,8 +294,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO alerts (key, item_id, level, sent_at, sensitive, alerted, next_check_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING",
+            "INSERT INTO alerts (key, item_id, level, sent_at, sensitive, alerted, next_check_at, spike_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING",
         )
         .bind(&row.key)
         .bind(row.item_id)
@@ -298,6 +304,7 @@ impl Store {
         .bind(i64::from(open.sensitive))
         .bind(serde_json::to_string(&open.alerted).unwrap_or_else(|_| "[]".into()))
         .bind(open.next_check_at.map(ts))
+        .bind(row.spike_id)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -321,7 +328,7 @@ impl Store {
     /// The alert with this key.
     pub async fn alert_by_key(&self, key: &str) -> Result<Option<AlertRecord>> {
         let r = sqlx::query(&format!(
-            "SELECT {ALERT_COLUMNS} FROM alerts a LEFT JOIN items i ON i.id = a.item_id WHERE a.key = $1"
+            "SELECT {ALERT_COLUMNS} FROM alerts a LEFT JOIN items i ON i.id = a.item_id LEFT JOIN spikes sp ON sp.id = a.spike_id WHERE a.key = $1"
         ))
         .bind(key)
         .fetch_optional(&self.pool)
@@ -332,7 +339,7 @@ impl Store {
     /// The alert with this id.
     pub async fn alert(&self, id: i64) -> Result<Option<AlertRecord>> {
         let r = sqlx::query(&format!(
-            "SELECT {ALERT_COLUMNS} FROM alerts a LEFT JOIN items i ON i.id = a.item_id WHERE a.id = $1"
+            "SELECT {ALERT_COLUMNS} FROM alerts a LEFT JOIN items i ON i.id = a.item_id LEFT JOIN spikes sp ON sp.id = a.spike_id WHERE a.id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -344,7 +351,7 @@ impl Store {
     pub async fn alerts(&self, unacked_only: bool, limit: usize) -> Result<Vec<AlertRecord>> {
         let filter = if unacked_only { " WHERE a.acked_at IS NULL" } else { "" };
         let rows = sqlx::query(&format!(
-            "SELECT {ALERT_COLUMNS} FROM alerts a LEFT JOIN items i ON i.id = a.item_id{filter} ORDER BY a.sent_at DESC, a.id DESC LIMIT $1"
+            "SELECT {ALERT_COLUMNS} FROM alerts a LEFT JOIN items i ON i.id = a.item_id LEFT JOIN spikes sp ON sp.id = a.spike_id{filter} ORDER BY a.sent_at DESC, a.id DESC LIMIT $1"
         ))
         .bind(limit.clamp(1, 1000) as i64)
         .fetch_all(&self.pool)
@@ -355,7 +362,7 @@ impl Store {
     /// The alerts of an item, newest first.
     pub async fn alerts_of_item(&self, item_id: i64) -> Result<Vec<AlertRecord>> {
         let rows = sqlx::query(&format!(
-            "SELECT {ALERT_COLUMNS} FROM alerts a LEFT JOIN items i ON i.id = a.item_id WHERE a.item_id = $1 ORDER BY a.id DESC"
+            "SELECT {ALERT_COLUMNS} FROM alerts a LEFT JOIN items i ON i.id = a.item_id LEFT JOIN spikes sp ON sp.id = a.spike_id WHERE a.item_id = $1 ORDER BY a.id DESC"
         ))
         .bind(item_id)
         .fetch_all(&self.pool)
@@ -392,7 +399,7 @@ impl Store {
     /// oldest first.
     pub async fn alerts_due_for_escalation(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertRecord>> {
         let rows = sqlx::query(&format!(
-            "SELECT {ALERT_COLUMNS} FROM alerts a LEFT JOIN items i ON i.id = a.item_id
+            "SELECT {ALERT_COLUMNS} FROM alerts a LEFT JOIN items i ON i.id = a.item_id LEFT JOIN spikes sp ON sp.id = a.spike_id
              WHERE a.acked_at IS NULL AND a.next_check_at IS NOT NULL AND a.next_check_at <= $1
              ORDER BY a.next_check_at, a.id LIMIT $2"
         ))

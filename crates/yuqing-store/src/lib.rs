@@ -29,6 +29,7 @@ pub mod leases;
 mod library;
 mod periods;
 pub mod search;
+pub mod spikes;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tone_corrections;
@@ -51,6 +52,7 @@ pub use tone_corrections::{
     corrected_score, training_tsv, tsv_field, ToneCorrection, ToneOutcome, TrainingRow, EXPORT_CONTENT_CHARS,
     MAX_CORRECTION_NOTE_CHARS, TRAINING_TSV_HEADER,
 };
+pub use spikes::{HourCount, SpikeFinding, SpikePlan, SpikeRecord};
 
 pub use users::User;
 
@@ -257,6 +259,8 @@ pub struct Store {
     events: events::EventState,
     /// List totals counted a moment ago (see [`counts`]).
     counts: counts::CountCache,
+    /// `[spikes] max_item_age` in seconds: older items are not counted (see [`spikes`]).
+    spike_max_age_secs: std::sync::atomic::AtomicI64,
 }
 
 pub(crate) const ITEM_COLUMNS: &str = "id, url, title, published_at, fetched_at, source, tier, tone, tone_score, \
@@ -391,6 +395,7 @@ impl Store {
             data_dir: data_dir.to_path_buf(),
             deadlines: std::sync::RwLock::new(yuqing_cases::DeadlineConfig::default()),
             events: events::EventState::new(),
+            spike_max_age_secs: std::sync::atomic::AtomicI64::new(48 * 3600),
         };
         match store.catch_up_index(created).await {
             // Another process (a running `serve`) owns the index and will catch it up.
@@ -788,6 +793,8 @@ impl Store {
             }
         }
         self.record_event_in_tx(&mut tx, id, &item, sort_at, placement).await?;
+        // Hourly counts per rule and category, for spikes (see `spikes.rs`).
+        self.count_in_tx(&mut tx, &item, sort_at).await?;
         // The system reports a major-sensitive item itself, in the same transaction, so
         // that a crash can never leave such an item without its case. A repost of an
         // item that already has an open case adds nothing.

@@ -38,9 +38,11 @@ fn may_ack(user: &User) -> bool {
 
 const MAY_NOT: &str = "Acknowledging an alert stops its escalation: it is for the office, leaders and admins.";
 
-/// An alert key as the outbox writes them: `item-17`. Anything else is not looked up.
+/// An alert key as the outbox writes them: `item-17`, or `spike-3` for a spike's alert.
+/// Anything else is not looked up.
 fn valid_key(key: &str) -> bool {
-    key.len() <= 64 && key.split_once('-').is_some_and(|(k, n)| k == "item" && n.parse::<i64>().is_ok())
+    key.len() <= 64
+        && key.split_once('-').is_some_and(|(k, n)| (k == "item" || k == "spike") && n.parse::<i64>().is_ok())
 }
 
 fn time(tz: Tz, t: DateTime<Utc>) -> String {
@@ -94,7 +96,7 @@ fn alert_view(lang: Lang, tz: Tz, a: &AlertRecord) -> AlertView {
     AlertView {
         key: a.key.clone(),
         title: a.title.clone().unwrap_or_else(|| a.key.clone()),
-        href: a.item_id.map(|i| format!("/items/{i}")),
+        href: a.item_id.map(|i| format!("/items/{i}")).or_else(|| a.spike_id.map(|s| format!("/spikes#spike-{s}"))),
         level: a.level.id(),
         level_label: level_label(lang, a.level),
         sent: time(tz, a.sent_at),
@@ -251,6 +253,8 @@ mod tests {
     #[test]
     fn only_item_keys_are_looked_up() {
         assert!(valid_key("item-17"));
+        assert!(valid_key("spike-3"));
+        assert!(!valid_key("spike-x"));
         assert!(!valid_key("item-"));
         assert!(!valid_key("case-1-overdue-assess"));
         assert!(!valid_key("item-1 OR 1=1"));

@@ -3,7 +3,7 @@
 //! [`ROUTES`] is the one list of API routes: the router is built from it and a test
 //! checks that the OpenAPI document describes exactly these, so the two cannot drift.
 
-use crate::{alerts, bulletins, cases, corrections, duty, events, items, reports, sources, AppState};
+use crate::{alerts, bulletins, cases, corrections, duty, events, items, reports, sources, spikes, AppState};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, MethodRouter};
@@ -21,6 +21,7 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/tone-corrections"),
     ("get", "/api/v1/tone-corrections/export"),
     ("get", "/api/v1/events/{id}"),
+    ("get", "/api/v1/spikes"),
     ("get", "/api/v1/sources"),
     ("get", "/api/v1/cases"),
     ("get", "/api/v1/cases/{id}"),
@@ -51,6 +52,7 @@ fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
         ("get", "/api/v1/tone-corrections") => get(corrections::api_list),
         ("get", "/api/v1/tone-corrections/export") => get(corrections::api_export),
         ("get", "/api/v1/events/{id}") => get(events::api_get),
+        ("get", "/api/v1/spikes") => get(spikes::api_list),
         ("get", "/api/v1/sources") => get(sources::api_list),
         ("get", "/api/v1/cases") => get(cases::api_list),
         ("get", "/api/v1/cases/{id}") => get(cases::api_get),

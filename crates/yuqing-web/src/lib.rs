@@ -4,7 +4,7 @@
 //! drive it with `tower::ServiceExt::oneshot`, so nothing here opens a socket.
 //!
 //! Two audiences, two ways in, kept apart on purpose:
-//! - the **web UI** (`/`, `/search`, `/items/{id}`, `/events/{id}`, `/cases`, `/cases/{id}`, `/duty`, `/bulletins`, `/reports`,
+//! - the **web UI** (`/`, `/search`, `/items/{id}`, `/events/{id}`, `/spikes`, `/cases`, `/cases/{id}`, `/duty`, `/bulletins`, `/reports`,
 //!   `/sources`, `/corrections`, `/login`) is server-rendered
 //!   HTML (minijinja, auto-escaping on, templates and CSS embedded in the binary, no
 //!   JavaScript). It authenticates with a session cookie (`HttpOnly`, `SameSite=Strict`)
@@ -36,6 +36,7 @@ mod items;
 mod ops;
 mod reports;
 mod sources;
+mod spikes;
 mod view;
 
 pub(crate) use error::WebError;
@@ -73,6 +74,7 @@ pub fn app(state: AppState) -> Router {
         .merge(items::routes())
         .merge(events::routes())
         .merge(sources::routes())
+        .merge(spikes::routes())
         .merge(cases::routes())
         .merge(alerts::routes())
         .merge(corrections::routes())

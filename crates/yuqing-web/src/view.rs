@@ -48,6 +48,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("reports.html", include_str!("../templates/reports.html")),
     ("_tone.html", include_str!("../templates/_tone.html")),
     ("corrections.html", include_str!("../templates/corrections.html")),
+    ("spikes.html", include_str!("../templates/spikes.html")),
 ];
 
 const STYLESHEET: &str = include_str!("../static/app.css");

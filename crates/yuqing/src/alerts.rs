@@ -29,8 +29,8 @@ use yuqing_cases::{
     Periods, Roster,
 };
 use yuqing_core::config::Config;
-use yuqing_core::{Level, Role};
-use yuqing_notify::{Alert, Sender};
+use yuqing_core::{Level, Role, Tier, Tone};
+use yuqing_notify::{Alert, AlertKind, Sender};
 use yuqing_store::{AlertRecord, CaseFilter, EscalationRow, OpenAlert, OutboxRow, Store};
 use yuqing_web::Metrics;
 
@@ -175,7 +175,54 @@ enum Prepared {
     Drop(&'static str),
 }
 
+/// The message of a spike's alert (`spike-{id}`): held in quiet hours like an ordinary
+/// item's, acknowledged like any alert, never escalated.
+async fn prepare_spike(ctx: &Ctx, row: &OutboxRow, spike_id: i64, now: DateTime<Utc>) -> Prepared {
+    let Ok(Some(spike)) = ctx.store.spike(spike_id).await else {
+        return Prepared::Drop("the spike of this alert no longer exists");
+    };
+    let (roster, periods) = ctx.duty(now).await;
+    let tz = ctx.config.org.timezone;
+    let targets = alert_targets(&roster, &periods, now, ctx.config.alerts.quiet_hours, tz);
+    if let Some(hold) = targets.hold {
+        return Prepared::Hold(hold.until.min(now + TimeDelta::seconds(HOLD_RECHECK_SECS)));
+    }
+    let open = OpenAlert {
+        level: Level::Ordinary,
+        sensitive: targets.round_the_clock,
+        alerted: targets.on_duty,
+        next_check_at: None,
+    };
+    let (rules, categories) = crate::spikes::route_keys(&ctx.config, &spike.scope, &spike.key);
+    let alert = Alert {
+        kind: AlertKind::Spike,
+        key: row.key.clone(),
+        title: spike.title.clone(),
+        level: Level::Ordinary,
+        tone: Tone::Neutral,
+        source: String::new(),
+        tier: Tier::Local,
+        url: None,
+        link: ctx.link(&crate::spikes::link_path(&spike, tz)),
+        summary: format!(
+            "阈值 {:.1} 条（{}小时基线：平均 {:.1} 条，标准差 {:.1}）。",
+            spike.threshold, spike.baseline_hours, spike.mean, spike.std_dev
+        ),
+        categories,
+        rules,
+        at: spike.hour,
+        on_duty: roster.users_on_duty(now),
+        escalation: None,
+        ack_link: ctx.ack_link(&row.key),
+        notice: None,
+    };
+    Prepared::Send(Box::new(alert), Some(open))
+}
+
 async fn prepare(ctx: &Ctx, row: &OutboxRow, now: DateTime<Utc>) -> Prepared {
+    if let Some(spike_id) = row.spike_id {
+        return prepare_spike(ctx, row, spike_id, now).await;
+    }
     let Some(item) = (match row.item_id {
         Some(id) => ctx.store.item(id).await.ok().flatten(),
         None => None,
@@ -221,6 +268,7 @@ async fn prepare(ctx: &Ctx, row: &OutboxRow, now: DateTime<Utc>) -> Prepared {
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or(now);
     let alert = Alert {
+        kind: AlertKind::Item,
         key: row.key.clone(),
         title: item.item.title.clone(),
         level: item.item.level,

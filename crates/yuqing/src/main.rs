@@ -8,6 +8,7 @@ mod bulletin;
 mod corrections;
 mod fill;
 mod pipeline;
+mod spikes;
 
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
@@ -730,6 +731,7 @@ async fn collect_once(config: &Config, store: Arc<Store>, only: Option<&str>) ->
     }
     store.claim_writer().await?;
     store.set_case_deadlines(case_deadlines(config).unwrap_or_default());
+    store.set_spike_max_age(config.spikes.max_item_age);
     store.sync_sources(&config.sources).await?;
     let metrics = Arc::new(yuqing_web::Metrics::default());
     let pipeline = Pipeline::new(store.clone(), config, metrics)?;
@@ -797,6 +799,7 @@ async fn serve(
     }
     let store = open_store(cli).await?;
     store.set_case_deadlines(case_deadlines(&config).unwrap_or_default());
+    store.set_spike_max_age(config.spikes.max_item_age);
     store.sync_sources(&config.sources).await?;
     if let Some(password) = store.ensure_admin().await? {
         println!("首次运行：已创建管理员账号 admin，密码（只显示这一次）/ First run: created user `admin` with password (shown once):");
@@ -880,6 +883,11 @@ async fn serve(
                 }
             }
         });
+    }
+
+    // Spikes (突增): every process may check; the store records each spike once.
+    if config.spikes.enabled {
+        tasks.spawn(spikes::run(store.clone(), config.clone(), shutdown_rx.clone()));
     }
 
     if !config.alerts.channels.is_empty() {

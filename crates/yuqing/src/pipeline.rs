@@ -78,6 +78,7 @@ impl Pipeline {
         };
         // Which channels the item alerts: decided now, written with the item.
         let probe = yuqing_notify::Alert {
+            kind: yuqing_notify::AlertKind::Item,
             key: String::new(),
             title: title.clone(),
             level: judgement.level,

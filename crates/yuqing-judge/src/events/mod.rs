@@ -40,7 +40,7 @@ use serde::Serialize;
 use yuqing_core::Tier;
 use yuqing_text::simhash::{hamming, NEAR_DUPLICATE_BITS};
 
-pub use spike::{Spike, SpikeConfig, SpikeDetector};
+pub use spike::{Baseline, Spike, SpikeConfig, SpikeDetector};
 pub use terms::{KeyTerms, Signature, TermConfig, WeightedTerm};
 
 /// What the grouper needs of an item.

@@ -50,6 +50,54 @@ pub struct Spike {
     pub threshold: f64,
 }
 
+/// The trailing baseline of one hour: what [`SpikeDetector`] compares an hour with, and
+/// what a store that keeps hourly counts (and checks hours without keeping a detector in
+/// memory, from several processes at once) computes with [`Baseline::of_counts`]. The
+/// cool-down is the caller's: the detector keeps it per key, the store in the database.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Baseline {
+    pub mean: f64,
+    /// Never below √mean (see the module comment).
+    pub std_dev: f64,
+    /// The count an hour must reach: `max(min_count, mean + k·σ)`.
+    pub threshold: f64,
+    /// Hours the baseline covers (a key's first hours have fewer).
+    pub hours: usize,
+}
+
+impl Baseline {
+    fn of_sums(n: usize, sum: u64, sum_sq: u64, cfg: &SpikeConfig) -> Baseline {
+        let (mean, std_dev) = if n == 0 {
+            (0.0, 0.0)
+        } else {
+            let mean = sum as f64 / n as f64;
+            let var = (sum_sq as f64 / n as f64 - mean * mean).max(0.0);
+            // Counts are at least as noisy as Poisson: a few quiet days must not make
+            // σ so small that any wobble is a spike.
+            (mean, var.sqrt().max(mean.sqrt()))
+        };
+        let threshold = f64::from(cfg.min_count).max(mean + cfg.k * std_dev);
+        Baseline { mean, std_dev, threshold, hours: n }
+    }
+
+    /// The baseline over the counts of the hours before the one checked, oldest first,
+    /// missing hours given as zeros; only the last `cfg.baseline_hours` are used.
+    pub fn of_counts(counts: &[u32], cfg: &SpikeConfig) -> Baseline {
+        let start = counts.len().saturating_sub(cfg.baseline_hours.max(1));
+        let window = &counts[start..];
+        let sum = window.iter().map(|&c| u64::from(c)).sum();
+        let sum_sq = window.iter().map(|&c| u64::from(c) * u64::from(c)).sum();
+        Baseline::of_sums(window.len(), sum, sum_sq, cfg)
+    }
+
+    /// Whether `count` stands out: at least `min_count` and strictly above mean + kσ (on
+    /// a flat series, σ = 0, the usual count is no spike). History and cool-down are the
+    /// caller's to check.
+    pub fn is_spike(&self, count: u32, cfg: &SpikeConfig) -> bool {
+        count >= cfg.min_count && f64::from(count) > self.mean + cfg.k * self.std_dev
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct Series {
     counts: VecDeque<u32>,
@@ -103,20 +151,10 @@ impl SpikeDetector {
             }
         }
         let n = s.counts.len();
-        let (mean, std_dev) = if n == 0 {
-            (0.0, 0.0)
-        } else {
-            let mean = s.sum as f64 / n as f64;
-            let var = (s.sum_sq as f64 / n as f64 - mean * mean).max(0.0);
-            // Counts are at least as noisy as Poisson: a few quiet days must not make
-            // σ so small that any wobble is a spike.
-            (mean, var.sqrt().max(mean.sqrt()))
-        };
-        let threshold = f64::from(cfg.min_count).max(mean + cfg.k * std_dev);
+        let b = Baseline::of_sums(n, s.sum, s.sum_sq, cfg);
         let cooled = s.last_flag.is_none_or(|f| h - f >= cfg.cooldown_hours);
-        // Strictly above mean + kσ: on a flat series (σ = 0) the usual count is no spike.
-        let above = count >= cfg.min_count && f64::from(count) > mean + cfg.k * std_dev;
-        let spike = n >= cfg.min_history_hours && above && cooled;
+        let spike = n >= cfg.min_history_hours && b.is_spike(count, cfg) && cooled;
+        let (mean, std_dev, threshold) = (b.mean, b.std_dev, b.threshold);
         s.push(count, cfg.baseline_hours);
         s.last_hour = Some(h);
         if spike {
@@ -211,6 +249,56 @@ mod tests {
             run(&s, SpikeConfig { cooldown_hours: 1, ..cfg }),
             vec![24 * 7, 24 * 7 + 1, 24 * 7 + 2, 24 * 7 + 3, 24 * 7 + 10]
         );
+    }
+
+    #[test]
+    fn a_zero_baseline_flags_at_min_count_and_not_below() {
+        let cfg = SpikeConfig::default();
+        let zeros = vec![0u32; 24 * 7];
+        let b = Baseline::of_counts(&zeros, &cfg);
+        assert_eq!((b.mean, b.std_dev, b.hours), (0.0, 0.0, 24 * 7));
+        assert_eq!(b.threshold, f64::from(cfg.min_count));
+        assert!(!b.is_spike(cfg.min_count - 1, &cfg));
+        assert!(b.is_spike(cfg.min_count, &cfg));
+        // No history at all is a zero baseline too; the minimum history is the caller's.
+        assert_eq!(Baseline::of_counts(&[], &cfg).hours, 0);
+    }
+
+    #[test]
+    fn the_baseline_uses_only_the_trailing_window() {
+        let cfg = SpikeConfig { baseline_hours: 3, ..SpikeConfig::default() };
+        // A busy past beyond the window does not count.
+        let b = Baseline::of_counts(&[100, 100, 2, 2, 2], &cfg);
+        assert_eq!(b.hours, 3);
+        assert_eq!(b.mean, 2.0);
+        // σ is floored at √mean on a flat window.
+        assert!((b.std_dev - 2f64.sqrt()).abs() < 1e-12);
+        assert!((b.threshold - (2.0 + 3.0 * 2f64.sqrt())).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_partial_hour_is_judged_by_its_count_so_far() {
+        // The store checks the hour still filling with the same baseline: it is flagged
+        // only once its count so far is above the threshold, and the full hour later
+        // gets the same verdict or a larger count.
+        let cfg = SpikeConfig::default();
+        let b = Baseline::of_counts(&vec![2u32; 24 * 7], &cfg);
+        let first = (0..200).find(|&c| b.is_spike(c, &cfg)).expect("some count is a spike");
+        assert!(f64::from(first) > b.threshold && f64::from(first - 1) <= b.threshold);
+        assert!((first..200).all(|c| b.is_spike(c, &cfg)), "more items never undo a spike");
+    }
+
+    #[test]
+    fn the_detector_and_the_baseline_agree() {
+        let mut rng = Lcg::new(3);
+        let s: Vec<u32> = (0..24 * 9).map(|i| if i == 24 * 8 + 2 { 60 } else { 3 + rng.below(4) as u32 }).collect();
+        let cfg = SpikeConfig::default();
+        let by_detector = run(&s, cfg.clone());
+        let stateless: Vec<usize> = (cfg.min_history_hours..s.len())
+            .filter(|&i| Baseline::of_counts(&s[..i], &cfg).is_spike(s[i], &cfg))
+            .collect();
+        assert_eq!(by_detector, stateless);
+        assert_eq!(by_detector, vec![24 * 8 + 2]);
     }
 
     #[test]

@@ -13,10 +13,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use yuqing_core::config::{ChannelConfig, ChannelKind, RouteConfig};
 use yuqing_core::{Category, Level, Tier, Tone};
-use yuqing_notify::Alert;
+use yuqing_notify::{Alert, AlertKind};
 
 pub fn alert() -> Alert {
     Alert {
+        kind: AlertKind::Item,
         key: "item-17".into(),
         title: "上犹县某乡镇惠农补贴发放迟缓引发群众不满".into(),
         level: Level::Important,
@@ -39,6 +40,7 @@ pub fn alert() -> Alert {
 pub fn route(channels: &[&str]) -> RouteConfig {
     RouteConfig {
         channels: channels.iter().map(|s| s.to_string()).collect(),
+        spikes: false,
         tone: None,
         min_level: None,
         rules: vec![],
