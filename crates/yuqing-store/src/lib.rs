@@ -27,6 +27,7 @@ pub mod index;
 pub mod leases;
 mod library;
 mod periods;
+mod rule_counts;
 pub mod search;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -44,6 +45,7 @@ pub use bulletins::BulletinRow;
 pub use cases::{CaseDetail, CaseError, CaseFilter, CaseSummary, StepRecord};
 pub use duty::{DutyNow, DutyStoreError, Imported, PeriodRecord, ShiftRecord};
 pub use events::{EventDetail, EventHour, EventItem, EventSource, EventSummary, JoinReason, TierCount};
+pub use rule_counts::{RuleCounts, MAX_COUNTED_ITEMS};
 pub use periods::{AnswerBrief, CaseBrief, CaseTimes, PeriodItem, LEAD_CHARS};
 
 pub use users::User;
@@ -238,6 +240,8 @@ pub struct Store {
     deadlines: std::sync::RwLock<yuqing_cases::DeadlineConfig>,
     /// Grouping items into events (see [`events`]).
     events: events::EventState,
+    /// The `[level]` table and rule priorities that spread raises levels by.
+    judging: std::sync::RwLock<events::Judging>,
 }
 
 pub(crate) const ITEM_COLUMNS: &str = "id, url, title, published_at, fetched_at, source, tier, tone, tone_score, \
@@ -342,6 +346,7 @@ impl Store {
             data_dir: data_dir.to_path_buf(),
             deadlines: std::sync::RwLock::new(yuqing_cases::DeadlineConfig::default()),
             events: events::EventState::new(),
+            judging: std::sync::RwLock::default(),
         };
         match store.catch_up_index(created).await {
             // Another process (a running `serve`) owns the index and will catch it up.

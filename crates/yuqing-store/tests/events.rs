@@ -380,6 +380,7 @@ async fn the_level_counts_the_event_spread() {
                 categories: &i.categories,
                 matched_rules: i.matched_rules.len(),
                 duplicates: 0,
+                priority: None,
             });
             i.level = l;
             i.level_reason = why;

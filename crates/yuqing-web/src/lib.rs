@@ -34,6 +34,7 @@ mod events;
 mod items;
 mod ops;
 mod reports;
+mod rules;
 mod sources;
 mod view;
 
@@ -77,6 +78,7 @@ pub fn app(state: AppState) -> Router {
         .merge(duty::routes())
         .merge(bulletins::routes())
         .merge(reports::routes())
+        .merge(rules::routes())
         .merge(api::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(view::remember_lang))

@@ -46,6 +46,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("bulletin_draft.html", include_str!("../templates/bulletin_draft.html")),
     ("bulletin_view.html", include_str!("../templates/bulletin_view.html")),
     ("reports.html", include_str!("../templates/reports.html")),
+    ("rules.html", include_str!("../templates/rules.html")),
 ];
 
 const STYLESHEET: &str = include_str!("../static/app.css");
@@ -296,6 +297,7 @@ fn dictionary(lang: Lang) -> BTreeMap<&'static str, &'static str> {
         .iter()
         .chain(crate::bulletins::DICTIONARY)
         .chain(crate::events::DICTIONARY)
+        .chain(crate::rules::DICTIONARY)
         .map(|(k, zh, en)| (*k, if lang == Lang::Zh { *zh } else { *en }))
         .collect()
 }
@@ -486,7 +488,12 @@ mod tests {
     #[test]
     fn dictionary_keys_are_unique_and_filled() {
         let mut seen = std::collections::HashSet::new();
-        for (k, zh, en) in DICTIONARY.iter().chain(crate::bulletins::DICTIONARY).chain(crate::events::DICTIONARY) {
+        for (k, zh, en) in DICTIONARY
+            .iter()
+            .chain(crate::bulletins::DICTIONARY)
+            .chain(crate::events::DICTIONARY)
+            .chain(crate::rules::DICTIONARY)
+        {
             assert!(seen.insert(*k), "dictionary key {k} twice");
             assert!(!zh.is_empty(), "dictionary key {k} has no Chinese");
             // `count_before` is empty in English by design ("12 items").
