@@ -9,13 +9,14 @@ use std::sync::Arc;
 use yuqing_collect::{url_fingerprint, Accepted, CollectedPage, LeaseAnswer, Sink, Validators};
 use yuqing_core::config::{Config, SourceConfig};
 use yuqing_extract::PageKind;
-use yuqing_judge::RuleSet;
+use yuqing_judge::Judge;
 use yuqing_store::{IngestOutcome, NewItem, RawPage, Store};
 use yuqing_web::Metrics;
 
 pub struct Pipeline {
     pub store: Arc<Store>,
-    pub rules: RuleSet,
+    /// The configured rules, category sets and level table, compiled once.
+    pub judge: Judge,
     pub sources: HashMap<String, SourceConfig>,
     pub metrics: Arc<Metrics>,
     pub routes: Vec<yuqing_core::config::RouteConfig>,
@@ -23,12 +24,14 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn new(store: Arc<Store>, config: &Config, metrics: Arc<Metrics>) -> anyhow::Result<Pipeline> {
-        let rules = RuleSet::compile(&config.rules).map_err(|errors| {
-            let list: Vec<String> = errors.iter().map(|(name, e)| format!("rule `{name}`: {e}")).collect();
-            anyhow::anyhow!("the watch rules do not compile: {}", list.join("; "))
+        let judge = Judge::compile(config).map_err(|errors| {
+            let list: Vec<String> = errors.iter().map(|(key, e)| format!("{key}: {e}")).collect();
+            anyhow::anyhow!("the watch rules or category sets do not compile: {}", list.join("; "))
         })?;
+        // Spread raises levels in the store's ingest transaction: by the same table.
+        store.set_level_table(judge.level_table().clone(), judge.rule_priorities());
         let sources = config.sources.iter().map(|s| (s.name.clone(), s.clone())).collect();
-        Ok(Pipeline { store, rules, sources, metrics, routes: config.alerts.routes.clone() })
+        Ok(Pipeline { store, judge, sources, metrics, routes: config.alerts.routes.clone() })
     }
 
     /// Judges and stores one page; the heart of ingest.
@@ -50,7 +53,7 @@ impl Pipeline {
             self.metrics.items_irrelevant.fetch_add(1, Ordering::Relaxed);
             return Ok(Accepted::Irrelevant);
         }
-        let judgement = yuqing_judge::judge(&title, &article.content, tier, weight, &self.rules);
+        let judgement = self.judge.judge(&title, &article.content, tier, weight);
         if !judgement.relevant {
             self.store.mark_seen(&fingerprint, page.fetched_at).await.map_err(|e| e.to_string())?;
             self.metrics.items_irrelevant.fetch_add(1, Ordering::Relaxed);
