@@ -482,8 +482,19 @@ impl Config {
                 })
             }
         };
-        let known =
-            ["org", "collect", "sources", "rules", "alerts", "bulletin", "store", "web", "cases", "categories", "level"];
+        let known = [
+            "org",
+            "collect",
+            "sources",
+            "rules",
+            "alerts",
+            "bulletin",
+            "store",
+            "web",
+            "cases",
+            "categories",
+            "level",
+        ];
         let mut unknown: Vec<String> = table.keys().filter(|k| !known.contains(&k.as_str())).cloned().collect();
         unknown.sort();
         for k in unknown {

@@ -42,7 +42,10 @@ fn the_default_configuration_judges_exactly_as_the_free_functions() {
         Err(e) => panic!("{e:?}"),
     };
     let texts = [
-        ("上犹县惠农补贴一卡通资金迟迟未发放，群众不满", "多位村民反映，补贴至今未发放到位，多次投诉财政所，工作人员推诿。"),
+        (
+            "上犹县惠农补贴一卡通资金迟迟未发放，群众不满",
+            "多位村民反映，补贴至今未发放到位，多次投诉财政所，工作人员推诿。",
+        ),
         ("网传上犹县停发养老金", "此为谣言。"),
         ("上犹县财政局举办业务培训班", "全县财政干部参加。"),
         ("某市发生交通事故", "造成多人死亡受伤。"),
@@ -92,7 +95,10 @@ fn a_disabled_category_is_never_given_by_its_set_but_a_rule_may_still_name_it() 
     let mut off = set(CategoryMode::Extend, &[]);
     off.enabled = false;
     let cats = CategoriesConfig { combine: CombineCategories::FillIn, sets: [(Category::Livelihood, off)].into() };
-    let rules = [rule("named", "一卡通", Some(Category::Livelihood), Priority::Normal), rule("any", "上犹", None, Priority::Normal)];
+    let rules = [
+        rule("named", "一卡通", Some(Category::Livelihood), Priority::Normal),
+        rule("any", "上犹", None, Priority::Normal),
+    ];
     let j = compile(&rules, &cats, &LevelConfig::default());
     assert!(j.classify("养老金上调，低保标准提高").categories.is_empty());
     let item = j.judge("上犹县养老金上调", "低保标准提高", Tier::Local, 1.0);
@@ -127,7 +133,8 @@ fn an_item_may_have_several_categories_from_rules_and_sets() {
 fn priority_raises_the_level_and_is_named_in_the_reason() {
     // A neutral item from a portal: nothing scores but the rule's priority.
     let (title, content) = ("上犹县召开财政工作会议", "会议部署了明年的工作。");
-    let normal = compile(&[rule("会议", "上犹", None, Priority::Normal)], &CategoriesConfig::default(), &LevelConfig::default());
+    let normal =
+        compile(&[rule("会议", "上犹", None, Priority::Normal)], &CategoriesConfig::default(), &LevelConfig::default());
     let j = normal.judge(title, content, Tier::Portal, 0.5);
     assert_eq!(j.tone, Tone::Neutral, "the fixture must stay neutral: {}", j.tone_score);
     assert_eq!(j.level, Level::Ordinary);
@@ -142,11 +149,16 @@ fn priority_raises_the_level_and_is_named_in_the_reason() {
     let j = critical.judge(title, content, Tier::Portal, 0.5);
     // critical 4 + three rules 1 = 5: important.
     assert_eq!(j.level, Level::Important, "{}", j.level_reason);
-    assert!(j.level_reason.contains("命中紧急优先级规则「重点规则」"), "the first rule at the top priority: {}", j.level_reason);
+    assert!(
+        j.level_reason.contains("命中紧急优先级规则「重点规则」"),
+        "the first rule at the top priority: {}",
+        j.level_reason
+    );
     assert!(j.level_reason.contains("命中3条监测规则"), "{}", j.level_reason);
     assert_eq!(critical.rule_priorities()["重点规则"], Priority::Critical);
 
-    let high = compile(&[rule("高", "上犹", None, Priority::High)], &CategoriesConfig::default(), &LevelConfig::default());
+    let high =
+        compile(&[rule("高", "上犹", None, Priority::High)], &CategoriesConfig::default(), &LevelConfig::default());
     let j = high.judge(title, content, Tier::Portal, 0.5);
     assert_eq!((j.level, j.level_reason.as_str()), (Level::Ordinary, "命中高优先级规则「高」"));
 }

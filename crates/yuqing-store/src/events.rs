@@ -33,9 +33,9 @@
 //! that were never committed, which only nudges later weights.
 
 use chrono::{DateTime, TimeZone, Utc};
-use std::collections::HashMap;
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
+use std::collections::HashMap;
 use yuqing_core::config::{LevelConfig, Priority};
 use yuqing_core::Tier;
 use yuqing_judge::events::terms::{term_frequencies, KeyTerms, Signature, TermConfig};

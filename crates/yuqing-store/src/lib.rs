@@ -45,8 +45,8 @@ pub use bulletins::BulletinRow;
 pub use cases::{CaseDetail, CaseError, CaseFilter, CaseSummary, StepRecord};
 pub use duty::{DutyNow, DutyStoreError, Imported, PeriodRecord, ShiftRecord};
 pub use events::{EventDetail, EventHour, EventItem, EventSource, EventSummary, JoinReason, TierCount};
-pub use rule_counts::{RuleCounts, MAX_COUNTED_ITEMS};
 pub use periods::{AnswerBrief, CaseBrief, CaseTimes, PeriodItem, LEAD_CHARS};
+pub use rule_counts::{RuleCounts, MAX_COUNTED_ITEMS};
 
 pub use users::User;
 

@@ -253,7 +253,11 @@ async fn rules_page(
             relevant: j.relevant,
             rules: t.matched.iter().map(|m| (m.name.clone(), priority_label(lang, m.priority))).collect(),
             categories: j.categories.iter().map(|&c| category_label(lang, c)).collect(),
-            hits: t.category_hits.iter().map(|h| (category_label(lang, h.category), h.query.clone(), h.builtin)).collect(),
+            hits: t
+                .category_hits
+                .iter()
+                .map(|h| (category_label(lang, h.category), h.query.clone(), h.builtin))
+                .collect(),
             tone: tone_label(lang, j.tone),
             tone_id: j.tone.id(),
             tone_score: format!("{:.2}", j.tone_score),

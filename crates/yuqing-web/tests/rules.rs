@@ -95,7 +95,11 @@ async fn fixture() -> Fixture {
     store.sync_sources(&config.sources).await.unwrap();
     store.ingest(item("https://local.example.org/1", &["上犹财政"], &[Category::Livelihood])).await.unwrap();
     store
-        .ingest(item("https://local.example.org/2", &["上犹财政", "规则<b>粗</b>"], &[Category::Livelihood, Category::Rumour]))
+        .ingest(item(
+            "https://local.example.org/2",
+            &["上犹财政", "规则<b>粗</b>"],
+            &[Category::Livelihood, Category::Rumour],
+        ))
         .await
         .unwrap();
     store.flush().await.unwrap();
@@ -203,8 +207,7 @@ async fn a_query_being_written_is_tried_against_the_text() {
     assert!(body.contains("命中本文") && body.contains("(一卡通 NEAR/3 资金)"), "{body}");
     let (_, body) = page(&f, &f.office, &format!("/rules?text={}&query={}", q(text), q("一卡通 AND NOT 冒领"))).await;
     assert!(body.contains("未命中本文"), "{body}");
-    let (_, body) =
-        page(&f, &f.office, &format!("/rules?text={}&query={}", q(text), q("<b>一卡通</b> AND"))).await;
+    let (_, body) = page(&f, &f.office, &format!("/rules?text={}&query={}", q(text), q("<b>一卡通</b> AND"))).await;
     assert!(body.contains("检索式有误") && body.contains("at character 11"), "{body}");
     assert!(!body.contains("<b>一卡通</b>") && body.contains("&lt;b&gt;一卡通&lt;/b&gt;"));
 }

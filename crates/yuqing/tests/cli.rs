@@ -111,7 +111,10 @@ fn classify_uses_the_configured_category_sets_and_level_table() {
         text(&o.stdout).lines().map(|l| serde_json::from_str(l).expect("json line")).collect()
     };
     let cats = |v: &serde_json::Value| -> Vec<String> {
-        v["categories"].as_array().map(|a| a.iter().filter_map(|c| c.as_str().map(String::from)).collect()).unwrap_or_default()
+        v["categories"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|c| c.as_str().map(String::from)).collect())
+            .unwrap_or_default()
     };
     let configured = lines(&yuqing(&["--config", path.to_str().expect("path"), "classify"], Some(input)));
     assert_eq!(cats(&configured[0]), ["livelihood", "rumour"], "the configured rumour query");

@@ -101,7 +101,14 @@ pub struct LevelPoints {
 
 impl Default for LevelPoints {
     fn default() -> Self {
-        LevelPoints { negative: 2, strongly_negative: 3, influential_source: 1, several_rules: 1, spread: 1, wide_spread: 2 }
+        LevelPoints {
+            negative: 2,
+            strongly_negative: 3,
+            influential_source: 1,
+            several_rules: 1,
+            spread: 1,
+            wide_spread: 2,
+        }
     }
 }
 
@@ -286,10 +293,8 @@ pub(super) fn read_categories(value: toml::Value, problems: &mut Vec<Problem>) -
             match v.as_str().map(|s| s.parse::<CombineCategories>()) {
                 Some(Ok(c)) => out.combine = c,
                 Some(Err(e)) => problems.push(Problem { key, message: e }),
-                None => problems.push(Problem {
-                    key,
-                    message: format!("must be a string, one of: {}", CombineCategories::ids()),
-                }),
+                None => problems
+                    .push(Problem { key, message: format!("must be a string, one of: {}", CombineCategories::ids()) }),
             }
         } else if let Some(c) = Category::from_id(&k) {
             if !v.is_table() {
@@ -300,10 +305,7 @@ pub(super) fn read_categories(value: toml::Value, problems: &mut Vec<Problem>) -
         } else {
             problems.push(Problem {
                 key,
-                message: format!(
-                    "unknown key; [categories] has `combine` and the category ids: {}",
-                    Category::ids()
-                ),
+                message: format!("unknown key; [categories] has `combine` and the category ids: {}", Category::ids()),
             });
         }
     }
