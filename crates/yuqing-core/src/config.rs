@@ -12,6 +12,11 @@ use std::collections::HashSet;
 use std::time::Duration;
 use url::Url;
 
+mod judging;
+pub use judging::{
+    CategoriesConfig, CategoryMode, CategorySetConfig, CombineCategories, LevelConfig, LevelPoints, Priority,
+};
+
 /// The built-in default configuration, used when no file is given.
 pub const BUILTIN_TOML: &str = include_str!("default.toml");
 
@@ -50,6 +55,10 @@ pub struct Config {
     pub spikes: SpikesConfig,
     /// `[cases.deadlines.<level>]`, read by `yuqing-cases` (which owns the flow's types).
     pub case_deadlines: Option<toml::Value>,
+    /// `[categories]`: the key-content category rule sets that differ from the built-in ones.
+    pub categories: CategoriesConfig,
+    /// `[level]`: the points table of the level.
+    pub level: LevelConfig,
     /// Problems that do not stop yuqing (e.g. no contact URL for the User-Agent).
     pub warnings: Vec<Problem>,
 }
@@ -148,6 +157,9 @@ pub struct RuleConfig {
     pub category: Option<Category>,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Weighs in the level of the items the rule matches (`[level.priorities]`).
+    #[serde(default)]
+    pub priority: Priority,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -538,7 +550,20 @@ impl Config {
                 })
             }
         };
-        let known = ["org", "collect", "sources", "rules", "alerts", "bulletin", "store", "web", "cases", "spikes"];
+        let known = [
+            "org",
+            "collect",
+            "sources",
+            "rules",
+            "alerts",
+            "bulletin",
+            "store",
+            "web",
+            "cases",
+            "spikes",
+            "categories",
+            "level",
+        ];
         let mut unknown: Vec<String> = table.keys().filter(|k| !known.contains(&k.as_str())).cloned().collect();
         unknown.sort();
         for k in unknown {
@@ -560,6 +585,9 @@ impl Config {
         let store: StoreConfig = section(&mut table, "store", &mut problems);
         let web: WebConfig = section(&mut table, "web", &mut problems);
         let spikes: SpikesConfig = section(&mut table, "spikes", &mut problems);
+        let level: LevelConfig = section(&mut table, "level", &mut problems);
+        let categories =
+            table.remove("categories").map(|v| judging::read_categories(v, &mut problems)).unwrap_or_default();
         let mut sources: Vec<SourceConfig> = read_list(table.remove("sources"), "sources", &mut problems);
         let rules: Vec<RuleConfig> = read_list(table.remove("rules"), "rules", &mut problems);
         let mut alerts = AlertsConfig::default();
@@ -628,6 +656,8 @@ impl Config {
             web,
             spikes,
             case_deadlines,
+            categories,
+            level,
             warnings: vec![],
         };
         cfg.validate(&mut problems, check_query);
@@ -812,6 +842,7 @@ impl Config {
         if self.web.listen.parse::<std::net::SocketAddr>().is_err() {
             p("web.listen".into(), format!("`{}` is not an address like 127.0.0.1:8080", self.web.listen));
         }
+        judging::validate(&self.categories, &self.level, &mut p, check_query);
     }
 }
 
@@ -983,6 +1014,133 @@ channels = ["nope"]
         assert!(c.warnings.iter().any(|w| w.key == "collect.user_agent_contact"));
     }
 
+    /// A stand-in for yuqing-judge's query check: `BAD` fails at character 3.
+    fn check(q: &str) -> Result<(), String> {
+        if q.contains("BAD") {
+            Err("at character 3: `AND` has nothing after it".into())
+        } else {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn categories_and_level_default_to_the_built_in_judgement() {
+        let c = Config::parse("", "t", &check).expect("valid");
+        assert_eq!(c.categories.combine, CombineCategories::FillIn);
+        assert!(c.categories.sets.is_empty());
+        assert_eq!(c.level, LevelConfig::default());
+        assert_eq!(c.level.tier_points(Tier::Local), 2);
+        assert_eq!(c.level.category_points(Category::IncidentElsewhere), 0);
+        assert_eq!(c.level.priority_points(Priority::Normal), 0);
+        let c = Config::parse("[[rules]]\nname='r'\nquery='x'\n", "t", &check).expect("valid");
+        assert_eq!(c.rules[0].priority, Priority::Normal);
+    }
+
+    #[test]
+    fn categories_and_level_are_read_over_the_defaults() {
+        let text = r#"
+[[rules]]
+name = "r"
+query = "x"
+priority = "critical"
+[categories]
+combine = "union"
+[categories.livelihood]
+query = "一卡通"
+queries = ["补贴", "惠农"]
+[categories.rumour]
+mode = "replace"
+queries = ["网传"]
+[categories.policy]
+enabled = false
+[level]
+important_at = 3
+spread_at = 2
+[level.points]
+negative = 1
+[level.tiers]
+portal = 1
+[level.priorities]
+critical = 9
+"#;
+        let c = Config::parse(text, "t", &check).expect("valid");
+        assert_eq!(c.rules[0].priority, Priority::Critical);
+        assert_eq!(c.categories.combine, CombineCategories::Union);
+        let l = &c.categories.sets[&Category::Livelihood];
+        assert_eq!((l.enabled, l.mode), (true, CategoryMode::Extend));
+        assert_eq!(l.own_queries().collect::<Vec<_>>(), ["一卡通", "补贴", "惠农"]);
+        assert_eq!(c.categories.sets[&Category::Rumour].mode, CategoryMode::Replace);
+        assert!(!c.categories.sets[&Category::Policy].enabled);
+        assert_eq!(c.level.important_at, 3);
+        assert_eq!(c.level.major_sensitive_at, 7, "a key left out keeps its default");
+        assert_eq!(c.level.spread_at, 2);
+        assert_eq!((c.level.points.negative, c.level.points.strongly_negative), (1, 3));
+        assert_eq!((c.level.tier_points(Tier::Portal), c.level.tier_points(Tier::Local)), (1, 2));
+        assert_eq!((c.level.priority_points(Priority::Critical), c.level.priority_points(Priority::High)), (9, 2));
+    }
+
+    #[test]
+    fn categories_and_level_problems_are_all_reported() {
+        let text = r#"
+[[rules]]
+name = "r"
+query = "x"
+priority = "urgent"
+[categories]
+combine = "both"
+gossip = { query = "x" }
+[categories.livelihood]
+query = "BAD one"
+queries = ["fine", "BAD two"]
+colour = "red"
+[categories.rumour]
+mode = "replace"
+[categories.policy]
+mode = "swap"
+[level]
+important_at = 8
+major_sensitive_at = 5
+wide_spread_at = 1
+strongly_negative_at = 0.5
+[level.priorities]
+high = 5
+critical = 1
+"#;
+        let err = Config::parse(text, "t", &check).expect_err("invalid");
+        let all = err.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n");
+        for needle in [
+            "urgent",
+            "categories.combine: `both` is not one of: fill-in, union",
+            "categories.gossip: unknown key",
+            "colour",
+            "swap",
+            "categories.rumour: mode = \"replace\" needs at least one query",
+            "level.major_sensitive_at",
+            "level.wide_spread_at",
+            "level.strongly_negative_at",
+            "level.priorities: must not fall",
+        ] {
+            assert!(all.contains(needle), "missing `{needle}` in:\n{all}");
+        }
+        let err = Config::parse("[level.tiers]\nmoon = 3\n", "t", &check).expect_err("unknown tier");
+        assert_eq!(err.problems[0].key, "level");
+        assert!(err.problems[0].message.contains("moon"), "{:?}", err.problems);
+        let err = Config::parse("[level]\nimportant = 3\n", "t", &check).expect_err("unknown key");
+        assert!(err.problems[0].message.contains("important_at"), "{:?}", err.problems);
+        // With `colour` the whole livelihood table is refused (like a source with an
+        // unknown key); the query positions are checked on a table that reads.
+        let text = "[categories.livelihood]\nquery = 'BAD one'\nqueries = ['fine', 'BAD two']\n";
+        let err = Config::parse(text, "t", &check).expect_err("invalid");
+        let all: Vec<String> = err.problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            all,
+            [
+                "categories.livelihood: `query` at character 3: `AND` has nothing after it",
+                "categories.livelihood: `queries[1]` at character 3: `AND` has nothing after it",
+            ]
+        );
+    }
+
     #[test]
     fn allow_private_takes_cidrs_and_addresses() {
         let c = Config::parse("[collect]\nallow_private = ['127.0.0.0/8', '::1']\n", "t", &|_| Ok(())).expect("valid");
@@ -1049,6 +1207,14 @@ mod example_tests {
             ("web", fields_of::<WebConfig>(), table.get("web").and_then(|v| v.as_table())),
             ("spikes", fields_of::<SpikesConfig>(), table.get("spikes").and_then(|v| v.as_table())),
         ];
+        let level = table.get("level").and_then(|v| v.as_table());
+        let sections: Vec<(&str, Vec<String>, Option<&toml::Table>)> = sections
+            .into_iter()
+            .chain([
+                ("level", fields_of::<LevelConfig>(), level),
+                ("level.points", fields_of::<LevelPoints>(), level.and_then(|l| l.get("points")?.as_table())),
+            ])
+            .collect();
         for (name, fields, t) in sections {
             assert!(!fields.is_empty(), "could not read the fields of [{name}]");
             let t = t.unwrap_or_else(|| panic!("[{name}] missing from the example"));
@@ -1078,6 +1244,27 @@ mod example_tests {
                 table["alerts"]["routes"].as_array().map(|a| a.iter().collect()).unwrap_or_default(),
             ),
         ];
+        // Every key of [categories.<id>] appears in some configured set.
+        let sets: Vec<&toml::Value> = table["categories"]
+            .as_table()
+            .map(|t| t.iter().filter(|(k, _)| Category::from_id(k).is_some()).map(|(_, v)| v).collect())
+            .unwrap_or_default();
+        let lists: Vec<(&str, Vec<String>, Vec<&toml::Value>)> =
+            lists.into_iter().chain([("categories.<id>", fields_of::<CategorySetConfig>(), sets)]).collect();
+        assert!(table["categories"].get("combine").is_some(), "[categories] combine is not in yuqing.example.toml");
+        // The points tables list every id, so that an admin sees what there is to set.
+        let ids = |key: &str| -> Vec<String> {
+            table["level"][key].as_table().map(|t| t.keys().cloned().collect()).unwrap_or_default()
+        };
+        for t in Tier::ALL {
+            assert!(ids("tiers").contains(&t.id().to_string()), "[level.tiers] {t} is not in the example");
+        }
+        for c in Category::ALL {
+            assert!(ids("categories").contains(&c.id().to_string()), "[level.categories] {c} is not in the example");
+        }
+        for p in Priority::ALL {
+            assert!(ids("priorities").contains(&p.id().to_string()), "[level.priorities] {p} is not in the example");
+        }
         for (name, fields, entries) in lists {
             assert!(!fields.is_empty(), "could not read the fields of [[{name}]]");
             for f in fields {

@@ -1,6 +1,6 @@
-//! Level (等级), first version: a points table anyone can check by hand, and a reason
-//! line that names every factor that scored, so the office can see why an item was
-//! raised and argue with it.
+//! Level (等级): a points table anyone can check by hand, and a reason line that names
+//! every factor that scored, so the office can see why an item was raised and argue
+//! with it. The table is `[level]` in the configuration ([`LevelConfig`]); its defaults:
 //!
 //! | factor | points |
 //! | --- | --- |
@@ -8,6 +8,7 @@
 //! | local or home-city source / home-province or central source | 2 / 1 |
 //! | source weight ≥ 0.9 | 1 |
 //! | category rumour, service-complaint, economy-society / livelihood, policy (the highest counts) | 2 / 1 |
+//! | the highest priority of the matched rules: normal / high / critical | 0 / 2 / 4 |
 //! | two or more rules matched | 1 |
 //! | reposts seen ≥ 3 / ≥ 10 | 1 / 2 |
 //!
@@ -15,8 +16,11 @@
 //! from an influential local source, 3 points, stays ordinary). A positive item is
 //! never above important: good news does not need the leadership in 30 minutes.
 
+use std::sync::OnceLock;
+use yuqing_core::config::{LevelConfig, Priority};
 use yuqing_core::{Category, Level, Tier, Tone};
 
+// The defaults of `[level]` (yuqing-core's `LevelConfig::default()` holds the same).
 /// Score at or below which negative counts as strongly negative.
 pub const STRONGLY_NEGATIVE_AT: f32 = -0.6;
 /// Points from which an item is important / major-sensitive.
@@ -38,93 +42,101 @@ pub struct LevelInput<'a> {
     /// Earlier items of its event (reposts and follow-ups: the store counts them when it
     /// places the item); 0 for a first item.
     pub duplicates: usize,
+    /// The highest priority among the matched rules, with the first matched rule that
+    /// has it (named in the reason); `None` when no rule matched.
+    pub priority: Option<(Priority, &'a str)>,
 }
 
-/// Points a category adds on its own.
-fn category_points(c: Category) -> u32 {
-    match c {
-        Category::Rumour | Category::ServiceComplaint | Category::EconomySociety => 2,
-        Category::Livelihood | Category::Policy => 1,
-        Category::IncidentElsewhere => 0,
+/// The default table (`[level]` left out).
+pub fn default_table() -> &'static LevelConfig {
+    static TABLE: OnceLock<LevelConfig> = OnceLock::new();
+    TABLE.get_or_init(LevelConfig::default)
+}
+
+/// How the reason line names a tier that scored.
+fn tier_reason(t: Tier) -> &'static str {
+    match t {
+        Tier::Local => "本地信源",
+        Tier::HomeCity => "本市信源",
+        Tier::HomeProvince => "本省信源",
+        Tier::Central => "中央媒体",
+        Tier::Portal => "商业门户网站",
+        Tier::Provincial => "外省媒体",
+        Tier::Other => "其他网站论坛",
+        Tier::Search => "搜索引擎结果",
     }
 }
 
-/// The level and one line in Chinese saying why (the scoring factors, joined by "；").
+/// The level by the default table.
 pub fn level(input: &LevelInput) -> (Level, String) {
+    level_with(input, default_table())
+}
+
+/// The level and one line in Chinese saying why (the scoring factors, joined by "；"),
+/// by the given table.
+pub fn level_with(input: &LevelInput, table: &LevelConfig) -> (Level, String) {
+    let pts = &table.points;
     let mut points = 0u32;
     let mut why: Vec<String> = Vec::new();
+    let mut add = |n: u32, reason: String| {
+        if n > 0 {
+            points = points.saturating_add(n);
+            why.push(reason);
+        }
+    };
 
     if input.tone == Tone::Negative {
-        if input.tone_score <= STRONGLY_NEGATIVE_AT {
-            points += 3;
-            why.push("强烈负面".into());
+        // A strongly negative item gets the larger of the two, so a table that gives
+        // strongly negative fewer points than negative never ranks it below.
+        if input.tone_score <= table.strongly_negative_at && pts.strongly_negative >= pts.negative {
+            add(pts.strongly_negative, "强烈负面".into());
         } else {
-            points += 2;
-            why.push("负面".into());
+            add(pts.negative, "负面".into());
         }
     }
 
-    match input.tier {
-        Tier::Local => {
-            points += 2;
-            why.push("本地信源".into());
-        }
-        Tier::HomeCity => {
-            points += 2;
-            why.push("本市信源".into());
-        }
-        Tier::HomeProvince => {
-            points += 1;
-            why.push("本省信源".into());
-        }
-        Tier::Central => {
-            points += 1;
-            why.push("中央媒体".into());
-        }
-        Tier::Portal | Tier::Provincial | Tier::Other | Tier::Search => {}
-    }
+    add(table.tier_points(input.tier), tier_reason(input.tier).into());
 
     // NaN (an unset weight) compares false and scores nothing.
-    if input.weight >= 0.9 {
-        points += 1;
-        why.push("信源影响力大".into());
+    if input.weight >= table.influential_weight {
+        add(pts.influential_source, "信源影响力大".into());
     }
 
-    let best = input.categories.iter().map(|&c| category_points(c)).max().unwrap_or(0);
+    let best = input.categories.iter().map(|&c| table.category_points(c)).max().unwrap_or(0);
     if best > 0 {
-        points += best;
         let mut names: Vec<&str> = Vec::new();
         for &c in input.categories {
-            if category_points(c) > 0 && !names.contains(&c.zh()) {
+            if table.category_points(c) > 0 && !names.contains(&c.zh()) {
                 names.push(c.zh());
             }
         }
-        why.push(format!("涉及{}", names.join("、")));
+        add(best, format!("涉及{}", names.join("、")));
     }
 
-    if input.matched_rules >= 2 {
-        points += 1;
-        why.push(format!("命中{}条监测规则", input.matched_rules));
+    if let Some((p, rule)) = input.priority {
+        add(table.priority_points(p), format!("命中{}优先级规则「{rule}」", p.zh()));
     }
 
-    if input.duplicates >= WIDE_SPREAD_AT {
-        points += 2;
-        why.push(format!("已被转载{}次，传播较广", input.duplicates));
-    } else if input.duplicates >= SPREAD_AT {
-        points += 1;
-        why.push(format!("已被转载{}次", input.duplicates));
+    if input.matched_rules >= table.several_rules_at {
+        add(pts.several_rules, format!("命中{}条监测规则", input.matched_rules));
     }
 
-    let mut level = if points >= MAJOR_SENSITIVE_AT {
+    if input.duplicates >= table.wide_spread_at && pts.wide_spread > 0 {
+        add(pts.wide_spread, format!("已被转载{}次，传播较广", input.duplicates));
+    } else if input.duplicates >= table.spread_at {
+        add(pts.spread, format!("已被转载{}次", input.duplicates));
+    }
+
+    let mut level = if points >= table.major_sensitive_at {
         Level::MajorSensitive
-    } else if points >= IMPORTANT_AT {
+    } else if points >= table.important_at {
         Level::Important
     } else {
         Level::Ordinary
     };
-    if input.tone == Tone::Positive && level > Level::Important {
-        level = Level::Important;
-        why.push("正面信息，至多为重要".into());
+    if input.tone == Tone::Positive && level > table.positive_at_most {
+        level = table.positive_at_most;
+        why.push(format!("正面信息，至多为{}", level.zh()));
     }
     let reason = if why.is_empty() { "无风险因素".to_string() } else { why.join("；") };
     (level, reason)
@@ -135,7 +147,16 @@ mod tests {
     use super::*;
 
     fn input(tier: Tier, tone: Tone, score: f32, cats: &[Category]) -> LevelInput<'_> {
-        LevelInput { tier, weight: 0.5, tone, tone_score: score, categories: cats, matched_rules: 1, duplicates: 0 }
+        LevelInput {
+            tier,
+            weight: 0.5,
+            tone,
+            tone_score: score,
+            categories: cats,
+            matched_rules: 1,
+            duplicates: 0,
+            priority: None,
+        }
     }
 
     #[test]

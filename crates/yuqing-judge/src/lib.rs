@@ -23,15 +23,21 @@
 //!   retrain it on their own corrections with `yuqing train tone`. The earlier lexicon
 //!   scorer (negators, degree words, a heavier title) stays as
 //!   [`tone::lexicon_score`] for explanation and fallback.
-//! - **Level** ([`level`]) is a points table with a Chinese reason line naming every
-//!   factor that scored, so a person can check it by hand.
-//! - **Categories** come from the rules that matched (`category = …`); when none of them
-//!   names one, and for `yuqing classify`, from built-in keyword queries in
-//!   `categories.txt`, written in the same rule language.
+//! - **Level** ([`level`]) is a points table (`[level]` in the configuration) with a
+//!   Chinese reason line naming every factor that scored, so a person can check it by hand.
+//! - **Categories** come from the rules that matched (`category = …`) and from the
+//!   category rule sets ([`categories`]): built-in keyword queries in `categories.txt`,
+//!   written in the same rule language, which `[categories.<id>]` extends, replaces or
+//!   turns off. By default the sets fill in when no matched rule names a category;
+//!   `[categories] combine = "union"` gives an item both.
+//! - A [`Judge`] is the whole configured judgement, compiled once: rules and category
+//!   sets share one term table, so a term used by a rule and a category is searched for
+//!   once per item.
 //!
 //! Nothing here panics on input: queries, titles and contents are hostile text (a
 //! fuzz-style test feeds garbage to the parser and matcher).
 
+pub mod categories;
 pub mod events;
 pub mod level;
 pub mod rules;
@@ -39,11 +45,12 @@ mod text;
 pub mod tone;
 pub mod tone_model;
 
+use categories::{CategoryHit, CategorySet};
 use rules::{Doc, Query, RuleError, Term};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use yuqing_core::config::RuleConfig;
+use yuqing_core::config::{CategoriesConfig, CombineCategories, Config, LevelConfig, Priority, RuleConfig};
 use yuqing_core::{Category, Level, Tier, Tone};
 
 /// A rule that matched an item.
@@ -51,22 +58,69 @@ use yuqing_core::{Category, Level, Tier, Tone};
 pub struct MatchedRule {
     pub name: String,
     pub category: Option<Category>,
+    pub priority: Priority,
+}
+
+/// Distinct terms over several queries, so that each is searched for once per item.
+#[derive(Debug, Default)]
+pub(crate) struct Interner {
+    index: HashMap<Term, usize>,
+    pub(crate) terms: Vec<Term>,
+}
+
+impl Interner {
+    /// The table index of each of the query's terms.
+    pub(crate) fn add(&mut self, query: &Query) -> Vec<usize> {
+        query
+            .terms
+            .iter()
+            .map(|t| {
+                *self.index.entry(t.clone()).or_insert_with(|| {
+                    self.terms.push(t.clone());
+                    self.terms.len() - 1
+                })
+            })
+            .collect()
+    }
+}
+
+/// A query whose term i is the shared table's term `global[i]`.
+#[derive(Debug, Clone)]
+pub(crate) struct Compiled {
+    pub(crate) query: Query,
+    global: Vec<usize>,
+}
+
+impl Compiled {
+    pub(crate) fn new(query: Query, interner: &mut Interner) -> Compiled {
+        let global = interner.add(&query);
+        Compiled { query, global }
+    }
+
+    /// Evaluates with the answer for each distinct term cached in `cache` (one slot per
+    /// term of `terms`).
+    pub(crate) fn eval(&self, doc: &Doc, terms: &[Term], cache: &mut [Option<bool>]) -> bool {
+        self.query.eval_with(doc, &mut |i| {
+            let g = self.global[i];
+            *cache[g].get_or_insert_with(|| terms[g].present_in(doc.normalized()))
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
 struct CompiledRule {
     name: String,
     category: Option<Category>,
-    query: Query,
-    /// The query's term i is the set's term `global[i]`.
-    global: Vec<usize>,
+    priority: Priority,
+    text: String,
+    compiled: Compiled,
 }
 
 /// The enabled watch rules, compiled once and matched against every item.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
     rules: Vec<CompiledRule>,
-    /// Distinct terms over all rules.
+    /// Distinct terms over all rules (and, inside a [`Judge`], the category sets).
     terms: Vec<Term>,
 }
 
@@ -74,27 +128,9 @@ impl RuleSet {
     /// Compiles the enabled rules; disabled rules are skipped (not even parsed). Every
     /// broken rule is reported, not just the first.
     pub fn compile(rules: &[RuleConfig]) -> Result<RuleSet, Vec<(String, RuleError)>> {
-        let mut set = RuleSet::default();
-        let mut index: HashMap<Term, usize> = HashMap::new();
-        let mut errors = Vec::new();
-        for r in rules.iter().filter(|r| r.enabled) {
-            match Query::parse(&r.query) {
-                Ok(query) => {
-                    let global = query
-                        .terms
-                        .iter()
-                        .map(|t| {
-                            *index.entry(t.clone()).or_insert_with(|| {
-                                set.terms.push(t.clone());
-                                set.terms.len() - 1
-                            })
-                        })
-                        .collect();
-                    set.rules.push(CompiledRule { name: r.name.clone(), category: r.category, query, global });
-                }
-                Err(e) => errors.push((r.name.clone(), e)),
-            }
-        }
+        let mut interner = Interner::default();
+        let (mut set, errors) = RuleSet::compile_into(rules, &mut interner);
+        set.terms = interner.terms;
         if errors.is_empty() {
             Ok(set)
         } else {
@@ -102,20 +138,42 @@ impl RuleSet {
         }
     }
 
+    /// Compiles into a shared term table; the caller sets `terms` when it is complete.
+    fn compile_into(rules: &[RuleConfig], interner: &mut Interner) -> (RuleSet, Vec<(String, RuleError)>) {
+        let mut set = RuleSet::default();
+        let mut errors = Vec::new();
+        for r in rules.iter().filter(|r| r.enabled) {
+            match Query::parse(&r.query) {
+                Ok(query) => set.rules.push(CompiledRule {
+                    name: r.name.clone(),
+                    category: r.category,
+                    priority: r.priority,
+                    text: r.query.clone(),
+                    compiled: Compiled::new(query, interner),
+                }),
+                Err(e) => errors.push((r.name.clone(), e)),
+            }
+        }
+        (set, errors)
+    }
+
     /// The rules the item matches, in configuration order.
     pub fn matching(&self, doc: &Doc) -> Vec<MatchedRule> {
         let mut cache: Vec<Option<bool>> = vec![None; self.terms.len()];
-        let mut out = Vec::new();
-        for r in &self.rules {
-            let hit = r.query.eval_with(doc, &mut |i| {
-                let g = r.global[i];
-                *cache[g].get_or_insert_with(|| self.terms[g].present_in(doc.normalized()))
-            });
-            if hit {
-                out.push(MatchedRule { name: r.name.clone(), category: r.category });
-            }
-        }
-        out
+        self.matching_cached(doc, &mut cache)
+    }
+
+    fn matching_cached(&self, doc: &Doc, cache: &mut [Option<bool>]) -> Vec<MatchedRule> {
+        self.rules
+            .iter()
+            .filter(|r| r.compiled.eval(doc, &self.terms, cache))
+            .map(|r| MatchedRule { name: r.name.clone(), category: r.category, priority: r.priority })
+            .collect()
+    }
+
+    /// The enabled rules, in configuration order: (name, query as written, category, priority).
+    pub fn describe(&self) -> Vec<(&str, &str, Option<Category>, Priority)> {
+        self.rules.iter().map(|r| (r.name.as_str(), r.text.as_str(), r.category, r.priority)).collect()
     }
 
     pub fn len(&self) -> usize {
@@ -142,31 +200,158 @@ pub struct Judgement {
     pub level_reason: String,
 }
 
-/// Judges one item from a source of the given tier and weight.
-///
-/// An item no rule matches is not relevant and stays ordinary whatever its tone: it is
-/// kept for search but must not raise alerts about matters outside the office's work.
-pub fn judge(title: &str, content: &str, tier: Tier, weight: f64, rules: &RuleSet) -> Judgement {
-    let doc = Doc::new(title, content);
-    let matched = rules.matching(&doc);
+/// The whole configured judgement: watch rules, category sets and level table, compiled
+/// once (at start or on reload) and used for every item.
+#[derive(Debug, Clone)]
+pub struct Judge {
+    /// Its term table holds the category sets' terms too.
+    rules: RuleSet,
+    categories: CategorySet,
+    level: LevelConfig,
+}
+
+/// A text tried against the judge (the rules page): the judgement and every category
+/// query that matched, whether or not the combination used it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trial {
+    pub judgement: Judgement,
+    pub matched: Vec<MatchedRule>,
+    pub category_hits: Vec<CategoryHit>,
+}
+
+impl Judge {
+    /// Compiles a configuration's rules, category sets and level table. Every broken
+    /// query is reported, labelled like check-config does (`rules[2] (name)`,
+    /// `categories.livelihood`).
+    pub fn compile(config: &Config) -> Result<Judge, Vec<(String, RuleError)>> {
+        Judge::new(&config.rules, &config.categories, &config.level)
+    }
+
+    pub fn new(
+        rules: &[RuleConfig],
+        categories: &CategoriesConfig,
+        level: &LevelConfig,
+    ) -> Result<Judge, Vec<(String, RuleError)>> {
+        let mut interner = Interner::default();
+        let (mut set, mut errors) = RuleSet::compile_into(rules, &mut interner);
+        for (name, _) in &mut errors {
+            if let Some(i) = rules.iter().position(|r| r.name == *name) {
+                *name = format!("rules[{i}] ({name})");
+            }
+        }
+        let (cats, cat_errors) = CategorySet::compile_into(categories, &mut interner);
+        errors.extend(cat_errors);
+        set.terms = interner.terms;
+        if errors.is_empty() {
+            Ok(Judge { rules: set, categories: cats, level: level.clone() })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// No watch rules, the built-in category sets and the default level table: what
+    /// `yuqing classify` uses without a configuration.
+    pub fn builtin() -> &'static Judge {
+        static JUDGE: OnceLock<Judge> = OnceLock::new();
+        JUDGE.get_or_init(|| {
+            let mut interner = Interner::default();
+            let (categories, _) = CategorySet::compile_into(&CategoriesConfig::default(), &mut interner);
+            let rules = RuleSet { rules: Vec::new(), terms: interner.terms };
+            Judge { rules, categories, level: LevelConfig::default() }
+        })
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    pub fn category_sets(&self) -> &CategorySet {
+        &self.categories
+    }
+
+    pub fn level_table(&self) -> &LevelConfig {
+        &self.level
+    }
+
+    /// Each enabled rule's priority by name (for the store, which raises levels by spread).
+    pub fn rule_priorities(&self) -> HashMap<String, Priority> {
+        self.rules.rules.iter().map(|r| (r.name.clone(), r.priority)).collect()
+    }
+
+    /// Judges one item from a source of the given tier and weight (see [`judge`]).
+    pub fn judge(&self, title: &str, content: &str, tier: Tier, weight: f64) -> Judgement {
+        let doc = Doc::new(title, content);
+        let mut cache: Vec<Option<bool>> = vec![None; self.rules.terms.len()];
+        let matched = self.rules.matching_cached(&doc, &mut cache);
+        let (tone, tone_score) = tone::judge(title, content);
+        decide(matched, tone, tone_score, tier, weight, self.categories.combine(), &self.level, || {
+            self.categories.categories(&doc, &self.rules.terms, &mut cache)
+        })
+    }
+
+    /// For `yuqing classify` (no rules, no source): categories from the category sets,
+    /// tone from the text, level from tone and categories with tier Other (and its
+    /// default weight). `relevant` is true when any category was found. A tab in the
+    /// line separates a title from the text ([`split_title`]).
+    pub fn classify(&self, text: &str) -> Judgement {
+        let (title, text) = split_title(text);
+        let doc = Doc::new(title, text);
+        let mut cache: Vec<Option<bool>> = vec![None; self.rules.terms.len()];
+        let categories = self.categories.categories(&doc, &self.rules.terms, &mut cache);
+        let (tone, tone_score) = tone::judge(title, text);
+        classify_judgement(categories, tone, tone_score, &self.level)
+    }
+
+    /// A text as an administrator tries it: the judgement as for a collected item, the
+    /// matched rules with their priorities, and every category query that matched.
+    pub fn trial(&self, title: &str, content: &str, tier: Tier, weight: f64) -> Trial {
+        let doc = Doc::new(title, content);
+        let mut cache: Vec<Option<bool>> = vec![None; self.rules.terms.len()];
+        let matched = self.rules.matching_cached(&doc, &mut cache);
+        let category_hits = self.categories.hits(&doc, &self.rules.terms, &mut cache);
+        let judgement = self.judge(title, content, tier, weight);
+        Trial { judgement, matched, category_hits }
+    }
+}
+
+/// Categories, level and reason from the matched rules and the tone.
+#[allow(clippy::too_many_arguments)]
+fn decide(
+    matched: Vec<MatchedRule>,
+    tone: Tone,
+    tone_score: f32,
+    tier: Tier,
+    weight: f64,
+    combine: CombineCategories,
+    table: &LevelConfig,
+    from_sets: impl FnOnce() -> Vec<Category>,
+) -> Judgement {
     let relevant = !matched.is_empty();
     let mut categories: Vec<Category> = matched.iter().filter_map(|m| m.category).collect();
-    if relevant && categories.is_empty() {
-        categories = builtin_categories(&doc);
+    if relevant && (categories.is_empty() || combine == CombineCategories::Union) {
+        categories.extend(from_sets());
     }
     categories.sort();
     categories.dedup();
-    let (tone, tone_score) = tone::judge(title, content);
     let (level, level_reason) = if relevant {
-        level::level(&level::LevelInput {
-            tier,
-            weight,
-            tone,
-            tone_score,
-            categories: &categories,
-            matched_rules: matched.len(),
-            duplicates: 0,
-        })
+        // The highest priority, and the first rule (in configuration order) that has it.
+        let top = matched.iter().fold(None::<&MatchedRule>, |best, m| match best {
+            Some(b) if b.priority >= m.priority => Some(b),
+            _ => Some(m),
+        });
+        level::level_with(
+            &level::LevelInput {
+                tier,
+                weight,
+                tone,
+                tone_score,
+                categories: &categories,
+                matched_rules: matched.len(),
+                duplicates: 0,
+                priority: top.map(|m| (m.priority, m.name.as_str())),
+            },
+            table,
+        )
     } else {
         (Level::Ordinary, "未命中监测规则".to_string())
     };
@@ -192,24 +377,20 @@ pub fn split_title(line: &str) -> (&str, &str) {
     }
 }
 
-/// For `yuqing classify` (no rules, no source): categories from the built-in keyword
-/// queries, tone from the text, level from tone and categories with tier Other (and
-/// its default weight). `relevant` is true when any category was found. A tab in the
-/// line separates a title from the text ([`split_title`]).
-pub fn classify_text(text: &str) -> Judgement {
-    let (title, text) = split_title(text);
-    let doc = Doc::new(title, text);
-    let categories = builtin_categories(&doc);
-    let (tone, tone_score) = tone::judge(title, text);
-    let (level, level_reason) = level::level(&level::LevelInput {
-        tier: Tier::Other,
-        weight: Tier::Other.default_weight(),
-        tone,
-        tone_score,
-        categories: &categories,
-        matched_rules: 0,
-        duplicates: 0,
-    });
+fn classify_judgement(categories: Vec<Category>, tone: Tone, tone_score: f32, table: &LevelConfig) -> Judgement {
+    let (level, level_reason) = level::level_with(
+        &level::LevelInput {
+            tier: Tier::Other,
+            weight: Tier::Other.default_weight(),
+            tone,
+            tone_score,
+            categories: &categories,
+            matched_rules: 0,
+            duplicates: 0,
+            priority: None,
+        },
+        table,
+    );
     Judgement {
         relevant: !categories.is_empty(),
         matched_rules: Vec::new(),
@@ -221,63 +402,36 @@ pub fn classify_text(text: &str) -> Judgement {
     }
 }
 
+/// Judges one item from a source of the given tier and weight, with the built-in
+/// category sets and the default level table (a [`Judge`] uses the configured ones).
+///
+/// An item no rule matches is not relevant and stays ordinary whatever its tone: it is
+/// kept for search but must not raise alerts about matters outside the office's work.
+pub fn judge(title: &str, content: &str, tier: Tier, weight: f64, rules: &RuleSet) -> Judgement {
+    let doc = Doc::new(title, content);
+    let matched = rules.matching(&doc);
+    let (tone, tone_score) = tone::judge(title, content);
+    let builtin = Judge::builtin();
+    decide(matched, tone, tone_score, tier, weight, CombineCategories::FillIn, &builtin.level, || {
+        let mut cache: Vec<Option<bool>> = vec![None; builtin.rules.terms.len()];
+        builtin.categories.categories(&doc, &builtin.rules.terms, &mut cache)
+    })
+}
+
+/// `yuqing classify` without a configuration: [`Judge::classify`] of [`Judge::builtin`].
+pub fn classify_text(text: &str) -> Judgement {
+    Judge::builtin().classify(text)
+}
+
 /// Checks a watch-rule query for configuration validation: the error is the
 /// [`RuleError`]'s sentence ("at character N: …").
 pub fn check_query(q: &str) -> Result<(), String> {
     Query::parse(q).map(|_| ()).map_err(|e| e.to_string())
 }
 
-const BUILTIN_CATEGORIES: &str = include_str!("categories.txt");
-
-/// Parses `categories.txt`. Lines that do not parse are returned as errors; at run time
-/// they are skipped (a test keeps the file clean), so a typo loses one category
-/// rather than taking the judge down.
-fn parse_builtin(src: &str) -> (Vec<(Category, Query)>, Vec<String>) {
-    let mut out = Vec::new();
-    let mut bad = Vec::new();
-    for (n, line) in src.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let parsed = line.split_once(':').ok_or_else(|| "no `:`".to_string()).and_then(|(id, q)| {
-            let cat = Category::from_id(id.trim()).ok_or_else(|| format!("unknown category `{id}`"))?;
-            let query = Query::parse(q).map_err(|e| e.to_string())?;
-            Ok((cat, query))
-        });
-        match parsed {
-            Ok(p) => out.push(p),
-            Err(e) => bad.push(format!("categories.txt line {}: {e}", n + 1)),
-        }
-    }
-    (out, bad)
-}
-
-fn builtin() -> &'static [(Category, Query)] {
-    static CATS: OnceLock<Vec<(Category, Query)>> = OnceLock::new();
-    CATS.get_or_init(|| parse_builtin(BUILTIN_CATEGORIES).0)
-}
-
-/// Categories whose built-in query matches, sorted.
-fn builtin_categories(doc: &Doc) -> Vec<Category> {
-    let mut out: Vec<Category> = builtin().iter().filter(|(_, q)| q.matches(doc)).map(|(c, _)| *c).collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn builtin_categories_all_parse_and_cover_every_category() {
-        let (cats, bad) = parse_builtin(BUILTIN_CATEGORIES);
-        assert!(bad.is_empty(), "{bad:?}");
-        for c in Category::ALL {
-            assert!(cats.iter().any(|(k, _)| k == c), "no built-in query for {c}");
-        }
-    }
 
     #[test]
     fn a_tab_separates_the_title() {

@@ -6,7 +6,7 @@ use yuqing_judge::rules::Doc;
 use yuqing_judge::{check_query, classify_text, judge, RuleSet};
 
 fn rule(name: &str, query: &str, category: Option<Category>) -> RuleConfig {
-    RuleConfig { name: name.into(), query: query.into(), category, enabled: true }
+    RuleConfig { name: name.into(), query: query.into(), category, enabled: true, priority: Default::default() }
 }
 
 /// The model user's rules (yuqing-core's default.toml).

@@ -123,6 +123,7 @@ fn judging_garbage_never_panics() {
         query: "上犹 NEAR/3 (财政 OR mac) OR NOT 投诉".into(),
         category: None,
         enabled: true,
+        priority: Default::default(),
     }];
     let set = match RuleSet::compile(&rules) {
         Ok(s) => s,

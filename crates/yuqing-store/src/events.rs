@@ -35,10 +35,12 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
+use std::collections::HashMap;
+use yuqing_core::config::{LevelConfig, Priority};
 use yuqing_core::Tier;
 use yuqing_judge::events::terms::{term_frequencies, KeyTerms, Signature, TermConfig};
 use yuqing_judge::events::{cosine, merge_profile, shares_anchor, GrouperConfig};
-use yuqing_judge::level::{level, LevelInput, SPREAD_AT};
+use yuqing_judge::level::{level_with, LevelInput};
 
 use crate::db::Sql;
 use crate::{parse_ts, summary_from_row, ts, Backend, ItemSummary, NewItem, Result, Store, StoreError, ITEM_COLUMNS};
@@ -55,6 +57,13 @@ pub const MAX_EVENT_ITEMS: i64 = 500;
 pub const MAX_TIMELINE_HOURS: i64 = 24 * 30;
 /// Sources of an event listed.
 pub const MAX_EVENT_SOURCES: i64 = 1000;
+
+/// What the store scores spread with: the level table and the rules' priorities.
+#[derive(Debug, Default)]
+pub(crate) struct Judging {
+    pub(crate) table: LevelConfig,
+    pub(crate) priorities: HashMap<String, Priority>,
+}
 
 /// The grouping state of a process: the key-term counts and the settings.
 pub(crate) struct EventState {
@@ -296,21 +305,32 @@ impl Store {
     }
 
     /// Raises the item's level by its event's spread (yuqing-judge's level with the
-    /// event's size so far) when the level it brings is exactly what the judge gives
-    /// without spread; a level decided otherwise is left alone. Never lowers it.
+    /// event's size so far, by the configured `[level]` table) when the level it brings
+    /// is exactly what the judge gives without spread; a level decided otherwise is left
+    /// alone. Never lowers it.
     pub(crate) async fn level_by_spread(
         &self,
         tx: &mut Transaction<'static, Any>,
         item: &mut NewItem,
         placement: &Placement,
     ) -> Result<()> {
-        if placement.size_before < SPREAD_AT as i64 {
+        let spread_at = self.judging.read().unwrap_or_else(|p| p.into_inner()).table.spread_at;
+        if placement.size_before < i64::try_from(spread_at).unwrap_or(i64::MAX) {
             return Ok(());
         }
         let weight: Option<f64> = sqlx::query_scalar("SELECT weight FROM sources WHERE name = $1")
             .bind(&item.source)
             .fetch_optional(&mut **tx)
             .await?;
+        let judging = self.judging.read().unwrap_or_else(|p| p.into_inner());
+        // The highest priority among the matched rules, first in order (as the judge does).
+        let mut top: Option<(Priority, &str)> = None;
+        for name in &item.matched_rules {
+            let p = judging.priorities.get(name).copied().unwrap_or_default();
+            if top.is_none_or(|(b, _)| p > b) {
+                top = Some((p, name.as_str()));
+            }
+        }
         let mut input = LevelInput {
             tier: item.tier,
             weight: weight.unwrap_or_else(|| item.tier.default_weight()),
@@ -319,17 +339,26 @@ impl Store {
             categories: &item.categories,
             matched_rules: item.matched_rules.len(),
             duplicates: 0,
+            priority: top,
         };
-        if level(&input) != (item.level, item.level_reason.clone()) {
+        if level_with(&input, &judging.table) != (item.level, item.level_reason.clone()) {
             return Ok(());
         }
         input.duplicates = usize::try_from(placement.size_before).unwrap_or(usize::MAX);
-        let (raised, reason) = level(&input);
+        let (raised, reason) = level_with(&input, &judging.table);
+        drop(judging);
         if raised >= item.level {
             item.level = raised;
             item.level_reason = reason;
         }
         Ok(())
+    }
+
+    /// Sets the level table and the watch rules' priorities that spread is scored with
+    /// (`yuqing serve` passes the configuration's, the judge's own). Until called, the
+    /// defaults: every rule normal, the default `[level]`.
+    pub fn set_level_table(&self, table: LevelConfig, priorities: HashMap<String, Priority>) {
+        *self.judging.write().unwrap_or_else(|p| p.into_inner()) = Judging { table, priorities };
     }
 
     /// Counts the newly inserted item into the event found for it (or a new one), in
@@ -448,7 +477,7 @@ impl Store {
         let (sql, args) = q.finish();
         let rows = sqlx::query_with(&sql, args).fetch_all(&mut **tx).await?;
         // Rank by the dot product over the listed terms (a lower bound of the cosine).
-        let mut partial: std::collections::HashMap<i64, f32> = std::collections::HashMap::new();
+        let mut partial: HashMap<i64, f32> = HashMap::new();
         for r in &rows {
             let event: i64 = r.try_get("event_id")?;
             let term: String = r.try_get("term")?;

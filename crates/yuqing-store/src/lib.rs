@@ -28,6 +28,7 @@ pub mod index;
 pub mod leases;
 mod library;
 mod periods;
+mod rule_counts;
 pub mod search;
 pub mod spikes;
 #[cfg(feature = "testing")]
@@ -53,6 +54,7 @@ pub use tone_corrections::{
     MAX_CORRECTION_NOTE_CHARS, TRAINING_TSV_HEADER,
 };
 pub use spikes::{HourCount, SpikeFinding, SpikePlan, SpikeRecord};
+pub use rule_counts::{RuleCounts, MAX_COUNTED_ITEMS};
 
 pub use users::User;
 
@@ -261,6 +263,8 @@ pub struct Store {
     counts: counts::CountCache,
     /// `[spikes] max_item_age` in seconds: older items are not counted (see [`spikes`]).
     spike_max_age_secs: std::sync::atomic::AtomicI64,
+    /// The `[level]` table and rule priorities that spread raises levels by.
+    judging: std::sync::RwLock<events::Judging>,
 }
 
 pub(crate) const ITEM_COLUMNS: &str = "id, url, title, published_at, fetched_at, source, tier, tone, tone_score, \
@@ -396,6 +400,7 @@ impl Store {
             deadlines: std::sync::RwLock::new(yuqing_cases::DeadlineConfig::default()),
             events: events::EventState::new(),
             spike_max_age_secs: std::sync::atomic::AtomicI64::new(48 * 3600),
+            judging: std::sync::RwLock::default(),
         };
         match store.catch_up_index(created).await {
             // Another process (a running `serve`) owns the index and will catch it up.

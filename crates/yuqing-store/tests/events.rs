@@ -380,6 +380,7 @@ async fn the_level_counts_the_event_spread() {
                 categories: &i.categories,
                 matched_rules: i.matched_rules.len(),
                 duplicates: 0,
+                priority: None,
             });
             i.level = l;
             i.level_reason = why;
@@ -411,6 +412,65 @@ async fn the_level_counts_the_event_spread() {
         let m = ingest(store, manual).await;
         let d = store.item(m).await.expect("item").expect("exists");
         assert_eq!((d.item.level, d.item.level_reason.as_str()), (Level::Ordinary, "人工定级"));
+        t.close().await;
+    }
+}
+
+#[tokio::test]
+async fn spread_is_scored_by_the_configured_level_table_and_rule_priorities() {
+    use yuqing_core::config::{LevelConfig, Priority};
+    use yuqing_judge::level::{level_with, LevelInput};
+    let table = LevelConfig {
+        spread_at: 1,
+        wide_spread_at: 100,
+        points: yuqing_core::config::LevelPoints { spread: 3, ..Default::default() },
+        ..Default::default()
+    };
+    for t in each().await {
+        let store = &t.store;
+        store.set_level_table(table.clone(), [("上犹财政".to_string(), Priority::High)].into());
+        // As the pipeline judges with this table: negative 2 + livelihood 1 + high 2 = 5.
+        let judged = |url: &str, n: u32| {
+            let mut i = item(
+                url,
+                "某门户",
+                Tier::Portal,
+                "转载：上犹补贴发放",
+                &format!("{}{ORIGINAL}", "转".repeat(n as usize)),
+                "2026-11-21T10:05:00+08:00",
+            );
+            i.tone = Tone::Negative;
+            i.tone_score = -0.5;
+            let (l, why) = level_with(
+                &LevelInput {
+                    tier: i.tier,
+                    weight: i.tier.default_weight(),
+                    tone: i.tone,
+                    tone_score: i.tone_score,
+                    categories: &i.categories,
+                    matched_rules: i.matched_rules.len(),
+                    duplicates: 0,
+                    priority: Some((Priority::High, "上犹财政")),
+                },
+                &table,
+            );
+            i.level = l;
+            i.level_reason = why;
+            i
+        };
+        let first = ingest(store, judged("https://p.example/0", 0)).await;
+        let second = ingest(store, judged("https://p.example/1", 1)).await;
+        let d = store.item(first).await.expect("item").expect("exists");
+        assert_eq!(
+            (d.item.level, d.item.level_reason.as_str()),
+            (Level::Important, "负面；涉及民生问题；命中高优先级规则「上犹财政」")
+        );
+        // spread_at = 1: the repost already has one earlier item; 5 + 3 = 8.
+        let d = store.item(second).await.expect("item").expect("exists");
+        assert_eq!(
+            (d.item.level, d.item.level_reason.as_str()),
+            (Level::MajorSensitive, "负面；涉及民生问题；命中高优先级规则「上犹财政」；已被转载1次")
+        );
         t.close().await;
     }
 }

@@ -35,6 +35,7 @@ mod events;
 mod items;
 mod ops;
 mod reports;
+mod rules;
 mod sources;
 mod spikes;
 mod view;
@@ -81,6 +82,7 @@ pub fn app(state: AppState) -> Router {
         .merge(duty::routes())
         .merge(bulletins::routes())
         .merge(reports::routes())
+        .merge(rules::routes())
         .merge(api::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(view::remember_lang))

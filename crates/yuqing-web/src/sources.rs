@@ -96,6 +96,8 @@ async fn sources_page(ui: Ui, State(state): State<AppState>) -> Result<Response,
         "healthy": rows.len() - failing,
         "failing": failing,
         "rows": rows,
+        // The rules page is for the office and admins.
+        "rules_link": ui.user.role.is_office(),
     });
     let base = ui.base(&state, "sources");
     Ok(view::render("sources.html", &base, page)?.into_response())

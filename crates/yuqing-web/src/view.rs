@@ -49,6 +49,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("_tone.html", include_str!("../templates/_tone.html")),
     ("corrections.html", include_str!("../templates/corrections.html")),
     ("spikes.html", include_str!("../templates/spikes.html")),
+    ("rules.html", include_str!("../templates/rules.html")),
 ];
 
 const STYLESHEET: &str = include_str!("../static/app.css");
@@ -300,6 +301,7 @@ fn dictionary(lang: Lang) -> BTreeMap<&'static str, &'static str> {
         .chain(crate::bulletins::DICTIONARY)
         .chain(crate::events::DICTIONARY)
         .chain(crate::corrections::DICTIONARY)
+        .chain(crate::rules::DICTIONARY)
         .map(|(k, zh, en)| (*k, if lang == Lang::Zh { *zh } else { *en }))
         .collect()
 }
@@ -495,6 +497,7 @@ mod tests {
             .chain(crate::bulletins::DICTIONARY)
             .chain(crate::events::DICTIONARY)
             .chain(crate::corrections::DICTIONARY)
+            .chain(crate::rules::DICTIONARY)
         {
             assert!(seen.insert(*k), "dictionary key {k} twice");
             assert!(!zh.is_empty(), "dictionary key {k} has no Chinese");

@@ -315,6 +315,7 @@ pub async fn fill(store: Arc<Store>, opts: FillOptions) -> Result<ExitCode> {
         query: opts.rule.clone(),
         category: None,
         enabled: true,
+        priority: Default::default(),
     }])
     .map_err(|e| anyhow::anyhow!("the rule `{}` does not compile: {e:?}", opts.rule))?;
     let (tx, rx) = tokio::sync::mpsc::channel::<NewItem>(2_000);

@@ -363,7 +363,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let (config, _) = load_config(&cli)?;
             extract(&config, url.as_deref(), files)
         }
-        Command::Classify => classify(),
+        Command::Classify => {
+            let (config, origin) = load_config(&cli)?;
+            classify(&config, &origin)
+        }
         Command::Collect { once, source } => {
             if !once {
                 bail!("`yuqing collect` needs --once (continuous collection is `yuqing serve`)");
@@ -487,6 +490,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 query: rule.clone(),
                 category: None,
                 enabled: true,
+                priority: Default::default(),
             }];
             let store = open_store(&cli).await?;
             store.claim_writer().await?;
@@ -618,13 +622,19 @@ fn extract(config: &Config, url: Option<&str>, files: &[PathBuf]) -> Result<Exit
     Ok(if failures == files.len() && !files.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-fn classify() -> Result<ExitCode> {
+fn classify(config: &Config, origin: &str) -> Result<ExitCode> {
+    // The configured category sets and level table (no watch rules: a line is a text,
+    // not a collected item).
+    let judge = yuqing_judge::Judge::new(&[], &config.categories, &config.level).map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(|(key, e)| format!("{key}: {e}")).collect();
+        anyhow::anyhow!("the category sets of {origin} do not compile: {}", list.join("; "))
+    })?;
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for line in stdin.lock().lines() {
         let line = line.context("cannot read stdin (texts must be UTF-8, one per line)")?;
-        let j = yuqing_judge::classify_text(&line);
+        let j = judge.classify(&line);
         let v = serde_json::json!({
             "tone": j.tone,
             "tone_score": (f64::from(j.tone_score) * 1000.0).round() / 1000.0,

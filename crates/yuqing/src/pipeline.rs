@@ -9,7 +9,7 @@ use std::sync::Arc;
 use yuqing_collect::{url_fingerprint, Accepted, CollectedPage, LeaseAnswer, Sink, Validators};
 use yuqing_core::config::{Config, SourceConfig};
 use yuqing_extract::PageKind;
-use yuqing_judge::RuleSet;
+use yuqing_judge::Judge;
 use yuqing_store::{IngestOutcome, NewItem, PreparedItem, RawPage, Store};
 use yuqing_web::Metrics;
 
@@ -25,7 +25,8 @@ pub enum PreparedPage {
 
 pub struct Pipeline {
     pub store: Arc<Store>,
-    pub rules: RuleSet,
+    /// The configured rules, category sets and level table, compiled once.
+    pub judge: Judge,
     pub sources: HashMap<String, SourceConfig>,
     pub metrics: Arc<Metrics>,
     pub routes: Vec<yuqing_core::config::RouteConfig>,
@@ -33,12 +34,14 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn new(store: Arc<Store>, config: &Config, metrics: Arc<Metrics>) -> anyhow::Result<Pipeline> {
-        let rules = RuleSet::compile(&config.rules).map_err(|errors| {
-            let list: Vec<String> = errors.iter().map(|(name, e)| format!("rule `{name}`: {e}")).collect();
-            anyhow::anyhow!("the watch rules do not compile: {}", list.join("; "))
+        let judge = Judge::compile(config).map_err(|errors| {
+            let list: Vec<String> = errors.iter().map(|(key, e)| format!("{key}: {e}")).collect();
+            anyhow::anyhow!("the watch rules or category sets do not compile: {}", list.join("; "))
         })?;
+        // Spread raises levels in the store's ingest transaction: by the same table.
+        store.set_level_table(judge.level_table().clone(), judge.rule_priorities());
         let sources = config.sources.iter().map(|s| (s.name.clone(), s.clone())).collect();
-        Ok(Pipeline { store, rules, sources, metrics, routes: config.alerts.routes.clone() })
+        Ok(Pipeline { store, judge, sources, metrics, routes: config.alerts.routes.clone() })
     }
 
     /// Judges and stores one page; the heart of ingest.
@@ -66,7 +69,7 @@ impl Pipeline {
         if article.kind == PageKind::List || (title.trim().is_empty() && article.content.trim().is_empty()) {
             return Ok(PreparedPage::Irrelevant { fingerprint, at: page.fetched_at });
         }
-        let judgement = yuqing_judge::judge(&title, &article.content, tier, weight, &self.rules);
+        let judgement = self.judge.judge(&title, &article.content, tier, weight);
         if !judgement.relevant {
             return Ok(PreparedPage::Irrelevant { fingerprint, at: page.fetched_at });
         }

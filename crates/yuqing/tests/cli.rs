@@ -93,3 +93,44 @@ fn classify_prints_one_json_line_per_input_line_in_order() {
     assert!(["ordinary", "important", "major-sensitive"].contains(&lines[0]["level"].as_str().unwrap_or("")));
     assert_ne!(lines[1]["tone"], "negative", "an award is not bad news");
 }
+
+#[test]
+fn classify_uses_the_configured_category_sets_and_level_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("yuqing.toml");
+    std::fs::write(
+        &path,
+        "[categories.rumour]\nmode = 'replace'\nqueries = ['地力保护']\n\
+         [categories.service-complaint]\nenabled = false\n\
+         [level]\nimportant_at = 1\n",
+    )
+    .expect("write");
+    let input = "耕地地力保护补贴\n网传停发补贴\n窗口工作人员办事推诿\n".as_bytes();
+    let lines = |o: &Output| -> Vec<serde_json::Value> {
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        text(&o.stdout).lines().map(|l| serde_json::from_str(l).expect("json line")).collect()
+    };
+    let cats = |v: &serde_json::Value| -> Vec<String> {
+        v["categories"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|c| c.as_str().map(String::from)).collect())
+            .unwrap_or_default()
+    };
+    let configured = lines(&yuqing(&["--config", path.to_str().expect("path"), "classify"], Some(input)));
+    assert_eq!(cats(&configured[0]), ["livelihood", "rumour"], "the configured rumour query");
+    assert_eq!(cats(&configured[1]), ["livelihood"], "网传 was only in the replaced built-in set");
+    assert!(cats(&configured[2]).is_empty(), "service-complaint is turned off");
+    // important_at = 1: livelihood's 1 point is enough.
+    assert_eq!(configured[0]["level"], "important");
+    // Without the file: the built-in sets.
+    let builtin = lines(&yuqing(&["classify"], Some(input)));
+    assert_eq!(cats(&builtin[0]), ["livelihood"]);
+    assert_eq!(cats(&builtin[1]), ["livelihood", "rumour"]);
+    assert_eq!(cats(&builtin[2]), ["service-complaint"]);
+    // A broken category query is refused with its position, before any text is read.
+    std::fs::write(&path, "[categories.rumour]\nquery = '网传 AND'\n").expect("write");
+    let o = yuqing(&["--config", path.to_str().expect("path"), "classify"], Some(input));
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(err.contains("categories.rumour") && err.contains("at character 3"), "{err}");
+}
