@@ -49,12 +49,12 @@ pub use cases::{CaseDetail, CaseError, CaseFilter, CaseSummary, StepRecord};
 pub use duty::{DutyNow, DutyStoreError, Imported, PeriodRecord, ShiftRecord};
 pub use events::{EventDetail, EventHour, EventItem, EventSource, EventSummary, JoinReason, TierCount};
 pub use periods::{AnswerBrief, CaseBrief, CaseTimes, PeriodItem, LEAD_CHARS};
+pub use rule_counts::{RuleCounts, MAX_COUNTED_ITEMS};
+pub use spikes::{HourCount, SpikeFinding, SpikePlan, SpikeRecord};
 pub use tone_corrections::{
     corrected_score, training_tsv, tsv_field, ToneCorrection, ToneOutcome, TrainingRow, EXPORT_CONTENT_CHARS,
     MAX_CORRECTION_NOTE_CHARS, TRAINING_TSV_HEADER,
 };
-pub use spikes::{HourCount, SpikeFinding, SpikePlan, SpikeRecord};
-pub use rule_counts::{RuleCounts, MAX_COUNTED_ITEMS};
 
 pub use users::User;
 
