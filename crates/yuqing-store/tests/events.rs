@@ -357,35 +357,11 @@ async fn measure_grouping_through_ingest() {
 
 #[tokio::test]
 async fn the_level_counts_the_event_spread() {
-    use yuqing_judge::level::{level, LevelInput};
     for t in each().await {
         let store = &t.store;
         // As the pipeline judges: negative portal items on livelihood, no spread.
-        let judged = |url: &str, n: u32| {
-            let mut i = item(
-                url,
-                "某门户",
-                Tier::Portal,
-                "转载：上犹补贴发放",
-                &format!("{}{ORIGINAL}", "转".repeat(n as usize)),
-                "2026-11-21T10:05:00+08:00",
-            );
-            i.tone = Tone::Negative;
-            i.tone_score = -0.5;
-            let (l, why) = level(&LevelInput {
-                tier: i.tier,
-                weight: i.tier.default_weight(),
-                tone: i.tone,
-                tone_score: i.tone_score,
-                categories: &i.categories,
-                matched_rules: i.matched_rules.len(),
-                duplicates: 0,
-                priority: None,
-            });
-            i.level = l;
-            i.level_reason = why;
-            i
-        };
+        let table = yuqing_core::config::LevelConfig::default();
+        let judged = |url: &str, n: u32| judged_repost(url, n, &table, None);
         assert_eq!(judged("https://p.example/0", 0).level, Level::Ordinary);
         let mut ids = Vec::new();
         for n in 0..5u32 {
@@ -419,7 +395,6 @@ async fn the_level_counts_the_event_spread() {
 #[tokio::test]
 async fn spread_is_scored_by_the_configured_level_table_and_rule_priorities() {
     use yuqing_core::config::{LevelConfig, Priority};
-    use yuqing_judge::level::{level_with, LevelInput};
     let table = LevelConfig {
         spread_at: 1,
         wide_spread_at: 100,
@@ -430,34 +405,7 @@ async fn spread_is_scored_by_the_configured_level_table_and_rule_priorities() {
         let store = &t.store;
         store.set_level_table(table.clone(), [("上犹财政".to_string(), Priority::High)].into());
         // As the pipeline judges with this table: negative 2 + livelihood 1 + high 2 = 5.
-        let judged = |url: &str, n: u32| {
-            let mut i = item(
-                url,
-                "某门户",
-                Tier::Portal,
-                "转载：上犹补贴发放",
-                &format!("{}{ORIGINAL}", "转".repeat(n as usize)),
-                "2026-11-21T10:05:00+08:00",
-            );
-            i.tone = Tone::Negative;
-            i.tone_score = -0.5;
-            let (l, why) = level_with(
-                &LevelInput {
-                    tier: i.tier,
-                    weight: i.tier.default_weight(),
-                    tone: i.tone,
-                    tone_score: i.tone_score,
-                    categories: &i.categories,
-                    matched_rules: i.matched_rules.len(),
-                    duplicates: 0,
-                    priority: Some((Priority::High, "上犹财政")),
-                },
-                &table,
-            );
-            i.level = l;
-            i.level_reason = why;
-            i
-        };
+        let judged = |url: &str, n: u32| judged_repost(url, n, &table, Some((Priority::High, "上犹财政")));
         let first = ingest(store, judged("https://p.example/0", 0)).await;
         let second = ingest(store, judged("https://p.example/1", 1)).await;
         let d = store.item(first).await.expect("item").expect("exists");
@@ -473,4 +421,41 @@ async fn spread_is_scored_by_the_configured_level_table_and_rule_priorities() {
         );
         t.close().await;
     }
+}
+
+/// A negative portal repost of ORIGINAL (`n` characters prepended), judged as the
+/// pipeline judges it with `table` and the matched rule's `priority`, no spread yet.
+fn judged_repost(
+    url: &str,
+    n: u32,
+    table: &yuqing_core::config::LevelConfig,
+    priority: Option<(yuqing_core::config::Priority, &str)>,
+) -> NewItem {
+    use yuqing_judge::level::{level_with, LevelInput};
+    let mut i = item(
+        url,
+        "某门户",
+        Tier::Portal,
+        "转载：上犹补贴发放",
+        &format!("{}{ORIGINAL}", "转".repeat(n as usize)),
+        "2026-11-21T10:05:00+08:00",
+    );
+    i.tone = Tone::Negative;
+    i.tone_score = -0.5;
+    let (l, why) = level_with(
+        &LevelInput {
+            tier: i.tier,
+            weight: i.tier.default_weight(),
+            tone: i.tone,
+            tone_score: i.tone_score,
+            categories: &i.categories,
+            matched_rules: i.matched_rules.len(),
+            duplicates: 0,
+            priority,
+        },
+        table,
+    );
+    i.level = l;
+    i.level_reason = why;
+    i
 }
