@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use ipnet::IpNet;
 use serde::{de::DeserializeOwned, Deserialize, Deserializer};
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use url::Url;
 
@@ -59,6 +60,8 @@ pub struct Config {
     pub categories: CategoriesConfig,
     /// `[level]`: the points table of the level.
     pub level: LevelConfig,
+    /// `[judge]`: the tone model, when an office has trained its own.
+    pub judge: JudgeConfig,
     /// Problems that do not stop yuqing (e.g. no contact URL for the User-Agent).
     pub warnings: Vec<Problem>,
 }
@@ -334,6 +337,17 @@ impl Default for WebConfig {
     }
 }
 
+/// `[judge]`: what judges the items besides the rules, category sets and level table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JudgeConfig {
+    /// A tone model file written by `yuqing train tone`, used instead of the built-in
+    /// model by `serve`, `classify` and the rules page. A relative path is taken from
+    /// the configuration file's folder ([`Config::resolve_paths`]).
+    #[serde(default)]
+    pub tone_model: Option<PathBuf>,
+}
+
 /// `[spikes]`: an hour whose count of new items for a watch rule or a category stands out
 /// against the trailing baseline (mean + k·σ) is a spike, recorded once and alerted to
 /// the routes with `spikes = true`. Hourly counts are kept by ingest whether or not
@@ -533,6 +547,17 @@ impl Config {
         }
     }
 
+    /// Makes the relative file paths of the configuration (today `[judge] tone_model`)
+    /// relative to `base`, the folder of the configuration file, so that a
+    /// configuration means the same files whatever folder yuqing is started from.
+    pub fn resolve_paths(&mut self, base: &Path) {
+        if let Some(p) = &mut self.judge.tone_model {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+    }
+
     /// Parses and validates a configuration. `check_query` validates a watch rule's
     /// query (the query language lives in `yuqing-judge`). All problems are returned.
     pub fn parse(
@@ -563,6 +588,7 @@ impl Config {
             "spikes",
             "categories",
             "level",
+            "judge",
         ];
         let mut unknown: Vec<String> = table.keys().filter(|k| !known.contains(&k.as_str())).cloned().collect();
         unknown.sort();
@@ -586,6 +612,7 @@ impl Config {
         let web: WebConfig = section(&mut table, "web", &mut problems);
         let spikes: SpikesConfig = section(&mut table, "spikes", &mut problems);
         let level: LevelConfig = section(&mut table, "level", &mut problems);
+        let judge: JudgeConfig = section(&mut table, "judge", &mut problems);
         let categories =
             table.remove("categories").map(|v| judging::read_categories(v, &mut problems)).unwrap_or_default();
         let mut sources: Vec<SourceConfig> = read_list(table.remove("sources"), "sources", &mut problems);
@@ -658,6 +685,7 @@ impl Config {
             case_deadlines,
             categories,
             level,
+            judge,
             warnings: vec![],
         };
         cfg.validate(&mut problems, check_query);

@@ -50,6 +50,7 @@ use rules::{Doc, Query, RuleError, Term};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::OnceLock;
+use tone_model::ToneModel;
 use yuqing_core::config::{CategoriesConfig, CombineCategories, Config, LevelConfig, Priority, RuleConfig};
 use yuqing_core::{Category, Level, Tier, Tone};
 
@@ -208,6 +209,8 @@ pub struct Judge {
     rules: RuleSet,
     categories: CategorySet,
     level: LevelConfig,
+    /// The tone model of `[judge] tone_model`; `None`: the built-in one ([`tone::judge`]).
+    tone: Option<std::sync::Arc<ToneModel>>,
 }
 
 /// A text tried against the judge (the rules page): the judgement and every category
@@ -243,7 +246,7 @@ impl Judge {
         errors.extend(cat_errors);
         set.terms = interner.terms;
         if errors.is_empty() {
-            Ok(Judge { rules: set, categories: cats, level: level.clone() })
+            Ok(Judge { rules: set, categories: cats, level: level.clone(), tone: None })
         } else {
             Err(errors)
         }
@@ -257,8 +260,50 @@ impl Judge {
             let mut interner = Interner::default();
             let (categories, _) = CategorySet::compile_into(&CategoriesConfig::default(), &mut interner);
             let rules = RuleSet { rules: Vec::new(), terms: interner.terms };
-            Judge { rules, categories, level: LevelConfig::default() }
+            Judge { rules, categories, level: LevelConfig::default(), tone: None }
         })
+    }
+
+    /// [`Judge::compile`], and the tone model the configuration names (`[judge]
+    /// tone_model`, read once per process): what `serve`, `classify` and the rules page
+    /// judge with. The error is one line per problem, labelled like check-config's.
+    pub fn load(config: &Config) -> Result<Judge, Vec<String>> {
+        let mut problems = Vec::new();
+        let judge = Judge::compile(config)
+            .map_err(|errors| problems.extend(errors.iter().map(|(key, e)| format!("{key}: {e}"))))
+            .ok();
+        let tone = match &config.judge.tone_model {
+            None => None,
+            Some(path) => match ToneModel::cached(path) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    problems.push(format!("judge.tone_model: {e}"));
+                    None
+                }
+            },
+        };
+        match judge {
+            Some(j) if problems.is_empty() => Ok(Judge { tone, ..j }),
+            _ => Err(problems),
+        }
+    }
+
+    /// The same judgement with another tone model.
+    pub fn with_tone_model(self, model: std::sync::Arc<ToneModel>) -> Judge {
+        Judge { tone: Some(model), ..self }
+    }
+
+    /// Whether the tone comes from a configured model rather than the built-in one.
+    pub fn has_own_tone_model(&self) -> bool {
+        self.tone.is_some()
+    }
+
+    /// The tone and tone score of a text by this judge's model.
+    pub fn tone(&self, title: &str, content: &str) -> (Tone, f32) {
+        match &self.tone {
+            Some(m) => tone::judge_with(m, title, content),
+            None => tone::judge(title, content),
+        }
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -283,7 +328,7 @@ impl Judge {
         let doc = Doc::new(title, content);
         let mut cache: Vec<Option<bool>> = vec![None; self.rules.terms.len()];
         let matched = self.rules.matching_cached(&doc, &mut cache);
-        let (tone, tone_score) = tone::judge(title, content);
+        let (tone, tone_score) = self.tone(title, content);
         decide(matched, tone, tone_score, tier, weight, self.categories.combine(), &self.level, || {
             self.categories.categories(&doc, &self.rules.terms, &mut cache)
         })
@@ -298,7 +343,7 @@ impl Judge {
         let doc = Doc::new(title, text);
         let mut cache: Vec<Option<bool>> = vec![None; self.rules.terms.len()];
         let categories = self.categories.categories(&doc, &self.rules.terms, &mut cache);
-        let (tone, tone_score) = tone::judge(title, text);
+        let (tone, tone_score) = self.tone(title, text);
         classify_judgement(categories, tone, tone_score, &self.level)
     }
 

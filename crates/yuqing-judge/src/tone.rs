@@ -228,6 +228,12 @@ pub fn judge(title: &str, content: &str) -> (Tone, f32) {
     }
 }
 
+/// [`judge`] by another model (an office's own, `[judge] tone_model`).
+pub fn judge_with(model: &ToneModel, title: &str, content: &str) -> (Tone, f32) {
+    let (t, s) = model.predict(title, content);
+    (t, round_score(s))
+}
+
 /// The tone score alone: see [`judge`].
 pub fn score(title: &str, content: &str) -> f32 {
     judge(title, content).1

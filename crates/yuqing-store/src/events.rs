@@ -86,6 +86,7 @@ impl EventState {
 }
 
 /// An item's terms, taken before the write lock.
+#[derive(Clone)]
 pub(crate) struct Prepared {
     tf: Vec<(String, f64)>,
 }

@@ -265,6 +265,25 @@ pub struct Store {
     spike_max_age_secs: std::sync::atomic::AtomicI64,
     /// The `[level]` table and rule priorities that spread raises levels by.
     judging: std::sync::RwLock<events::Judging>,
+    /// Items waiting for their ingest transaction (group commit, [`Store::ingest_prepared`]).
+    ingest_queue: std::sync::Mutex<Vec<Queued>>,
+    /// Held by the task that runs the queued ingests.
+    ingest_turn: tokio::sync::Mutex<()>,
+}
+
+/// An item waiting for its transaction, and where its outcome goes.
+type Queued = (PreparedItem, tokio::sync::oneshot::Sender<Result<IngestOutcome>>);
+
+/// At most this many items share one ingest transaction: long enough to amortise the
+/// commit and the index update, short enough that the write lock is never held long
+/// (a few hundred milliseconds at worst on a slow disk).
+pub const MAX_INGEST_BATCH: usize = 64;
+
+/// An item written in a transaction not yet committed: what the search index gets after.
+struct Written {
+    id: i64,
+    level: Level,
+    sort_ts: i64,
 }
 
 pub(crate) const ITEM_COLUMNS: &str = "id, url, title, published_at, fetched_at, source, tier, tone, tone_score, \
@@ -401,6 +420,8 @@ impl Store {
             events: events::EventState::new(),
             spike_max_age_secs: std::sync::atomic::AtomicI64::new(48 * 3600),
             judging: std::sync::RwLock::default(),
+            ingest_queue: std::sync::Mutex::new(Vec::new()),
+            ingest_turn: tokio::sync::Mutex::new(()),
         };
         match store.catch_up_index(created).await {
             // Another process (a running `serve`) owns the index and will catch it up.
@@ -653,23 +674,160 @@ impl Store {
     /// caller that ingests many pages (collection, `bench-ingest`) prepares them on its
     /// worker threads and keeps only the transaction on the serial path.
     pub fn prepare(&self, mut item: NewItem) -> PreparedItem {
+        // A NUL character is valid UTF-8 but PostgreSQL refuses it in text: a hostile
+        // or broken page must not fail there and pass on SQLite. It carries no meaning.
+        for text in [&mut item.title, &mut item.content] {
+            if text.contains('\0') {
+                text.retain(|c| c != '\0');
+            }
+        }
         let raw = item.raw.take().map(|r| (r.content_type, compress(&r.body)));
         let terms = self.event_terms(&item);
         PreparedItem { item, raw, terms }
     }
 
     /// [`Store::ingest`] of an item [`Store::prepare`] made.
+    ///
+    /// Group commit: ingests that arrive while another is being written wait in a queue,
+    /// and the next to take its turn writes up to [`MAX_INGEST_BATCH`] of them in one
+    /// transaction (and one index update). A single caller sees one item, one
+    /// transaction, as before; the collector's concurrent fetches and `bench-ingest` share
+    /// commits. If anything in a shared transaction fails, it is rolled back and every
+    /// item of it is written again alone, so one bad item fails only itself.
+    ///
+    /// A caller that gives up (its future dropped) before its turn leaves its item in
+    /// the queue: the next ingest writes it. A caller dropped while writing a batch rolls
+    /// the batch back; the other callers of that batch get an error and nothing of theirs
+    /// is stored (the collector fetches such pages again).
     pub async fn ingest_prepared(&self, prepared: PreparedItem) -> Result<IngestOutcome> {
-        let PreparedItem { mut item, raw, terms: event_terms } = prepared;
         self.warm_events().await;
+        let (answer, outcome) = tokio::sync::oneshot::channel();
+        self.ingest_queue.lock().unwrap_or_else(|p| p.into_inner()).push((prepared, answer));
+        {
+            let _turn = self.ingest_turn.lock().await;
+            // Everything queued by now, batch after batch: a caller that queued behind a
+            // full batch may have given up, so the queue is emptied, not left to it.
+            loop {
+                let batch: Vec<Queued> = {
+                    let mut q = self.ingest_queue.lock().unwrap_or_else(|p| p.into_inner());
+                    let n = q.len().min(MAX_INGEST_BATCH);
+                    q.drain(..n).collect()
+                };
+                if batch.is_empty() {
+                    break;
+                }
+                self.write_batch(batch).await;
+            }
+        }
+        outcome.await.unwrap_or_else(|_| {
+            Err(StoreError::Busy("the ingest transaction was interrupted; nothing of this item was stored".into()))
+        })
+    }
+
+    /// Writes queued items: together, or (after a failure, or a canonical URL another
+    /// process stored meanwhile) one by one.
+    async fn write_batch(&self, batch: Vec<Queued>) {
+        let (items, answers): (Vec<PreparedItem>, Vec<_>) = batch.into_iter().unzip();
+        tracing::trace!(items = items.len(), "one ingest transaction");
+        let mut outcomes: Vec<Result<IngestOutcome>> = Vec::with_capacity(items.len());
+        let together = if items.len() > 1 { self.ingest_together(&items).await } else { Ok(None) };
+        match together {
+            Ok(Some(all)) => outcomes.extend(all.into_iter().map(Ok)),
+            other => {
+                if let Err(e) = other {
+                    tracing::debug!(error = %e, items = items.len(), "a shared ingest transaction failed; writing its items one by one");
+                }
+                for item in &items {
+                    outcomes.push(self.ingest_alone(item).await);
+                }
+            }
+        }
+        for (answer, outcome) in answers.into_iter().zip(outcomes) {
+            let _ = answer.send(outcome);
+        }
+    }
+
+    /// One item in its own transaction.
+    async fn ingest_alone(&self, item: &PreparedItem) -> Result<IngestOutcome> {
+        match self.ingest_together(std::slice::from_ref(item)).await? {
+            Some(mut one) => one.pop().ok_or_else(|| StoreError::Invalid("an ingest returned no outcome".into())),
+            None => {
+                let id: i64 = sqlx::query_scalar("SELECT id FROM items WHERE canonical_url = $1")
+                    .bind(&item.item.canonical_url)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(IngestOutcome::Known { id })
+            }
+        }
+    }
+
+    /// Items in one transaction, then their index documents. `None`: another process
+    /// stored one of their canonical URLs meanwhile (rolled back; write them alone).
+    async fn ingest_together(&self, items: &[PreparedItem]) -> Result<Option<Vec<IngestOutcome>>> {
         let _w = self.write_guard().await;
         let mut tx = self.begin_write().await?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        let mut written = Vec::with_capacity(items.len());
+        for p in items {
+            match self.ingest_in_tx(&mut tx, p).await? {
+                Some((outcome, w)) => {
+                    outcomes.push(outcome);
+                    written.push(w);
+                }
+                None => return Ok(None),
+            }
+        }
+        tx.commit().await?;
+        let Some(index) = &self.index else { return Ok(Some(outcomes)) };
+        let mut cats: Vec<Vec<String>> = Vec::with_capacity(items.len());
+        for p in items {
+            cats.push(p.item.categories.iter().map(|c| c.id().to_string()).collect());
+        }
+        let docs: Vec<IndexDoc> = items
+            .iter()
+            .zip(&written)
+            .zip(&cats)
+            .filter_map(|((p, w), cats)| {
+                let w = w.as_ref()?;
+                let item = &p.item;
+                Some(IndexDoc {
+                    id: w.id,
+                    title: &item.title,
+                    content: &item.content,
+                    source: &item.source,
+                    tier: item.tier.id(),
+                    tone: item.tone.id(),
+                    level: w.level.id(),
+                    categories: cats,
+                    sort_ts: w.sort_ts,
+                })
+            })
+            .collect();
+        if !docs.is_empty() {
+            index.add(&docs).await?;
+            let max = docs.iter().map(|d| d.id).max().unwrap_or(0);
+            self.pending_max_id.fetch_max(max as u64, Ordering::SeqCst);
+        }
+        Ok(Some(outcomes))
+    }
+
+    /// One item's writes inside an ingest transaction: its outcome, and what the index
+    /// gets once committed (`None` for a URL already stored). `Ok(None)`: another process
+    /// stored the canonical URL since this transaction looked.
+    async fn ingest_in_tx(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        prepared: &PreparedItem,
+    ) -> Result<Option<(IngestOutcome, Option<Written>)>> {
+        let mut item = prepared.item.clone();
+        let raw = &prepared.raw;
+        let event_terms = prepared.terms.clone();
         if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM items WHERE canonical_url = $1")
             .bind(&item.canonical_url)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?
         {
-            return Ok(IngestOutcome::Known { id });
+            return Ok(Some((IngestOutcome::Known { id }, None)));
         }
         // Too little text makes fingerprints meaningless: no near-duplicate grouping then.
         let text_chars = item.title.chars().count() + item.content.chars().count();
@@ -689,7 +847,7 @@ impl Store {
             // recent candidates are the ones a repost copies.
             q.push(&format!(" ORDER BY item_id DESC LIMIT {MAX_DUPLICATE_CANDIDATES})"));
             let (sql, args) = q.finish();
-            let rows = sqlx::query_with(&sql, args).fetch_all(&mut *tx).await?;
+            let rows = sqlx::query_with(&sql, args).fetch_all(&mut **tx).await?;
             for r in rows {
                 let other: i64 = r.try_get("simhash")?;
                 let other = u64::from_ne_bytes(other.to_ne_bytes());
@@ -707,8 +865,8 @@ impl Store {
         let cats_json = serde_json::to_string(&cats).unwrap_or_else(|_| "[]".into());
         let rules_json = serde_json::to_string(&item.matched_rules).unwrap_or_else(|_| "[]".into());
         // The item's event (see `events.rs`), and its level raised by the event's spread.
-        let placement = self.place_event_in_tx(&mut tx, sort_at, duplicate_of, event_terms).await?;
-        self.level_by_spread(&mut tx, &mut item, &placement).await?;
+        let placement = self.place_event_in_tx(tx, sort_at, duplicate_of, event_terms).await?;
+        self.level_by_spread(tx, &mut item, &placement).await?;
         // On PostgreSQL the item carries its own full text (`search.rs`); on SQLite the
         // tantivy index gets it after the commit.
         let insert = match self.backend {
@@ -749,28 +907,26 @@ impl Store {
         if self.backend == Backend::Postgres {
             insert = insert.bind(search::tsvector_literal(&item.title, &item.content));
         }
-        let Some(id) = insert.fetch_optional(&mut *tx).await? else {
-            // Another process stored the same canonical URL since the check above.
-            drop(tx);
-            let id: i64 = sqlx::query_scalar("SELECT id FROM items WHERE canonical_url = $1")
-                .bind(&item.canonical_url)
-                .fetch_one(&self.pool)
-                .await?;
-            return Ok(IngestOutcome::Known { id });
+        let Some(id) = insert.fetch_optional(&mut **tx).await? else {
+            // Another process stored the same canonical URL since the check above: the
+            // caller rolls back and tries again alone.
+            return Ok(None);
         };
         // Only first-seen items carry bands: a repost is grouped with the first-seen item
         // it is near (no drift along a chain of reposts), and the candidate sets stay as
         // small as the number of distinct stories, not of copies (a hot story reposted
         // ten thousand times made every later ingest read ten thousand rows).
         if text_chars >= 40 && duplicate_of.is_none() {
-            for (band, value) in bands(item.simhash) {
-                sqlx::query("INSERT INTO item_simhash_bands (band, value, item_id) VALUES ($1, $2, $3)")
-                    .bind(band)
-                    .bind(value)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+            // One statement for the eight bands (each statement is a round trip).
+            let mut q = Sql::new("INSERT INTO item_simhash_bands (band, value, item_id) VALUES ");
+            for (n, (band, value)) in bands(item.simhash).into_iter().enumerate() {
+                if n > 0 {
+                    q.push(", ");
+                }
+                q.push("(").bind(band).push(", ").bind(value).push(", ").bind(id).push(")");
             }
+            let (sql, args) = q.finish();
+            sqlx::query_with(&sql, args).execute(&mut **tx).await?;
         }
         if let Some((content_type, body)) = &raw {
             sqlx::query("INSERT INTO raw_pages (item_id, content_type, body, stored_at) VALUES ($1, $2, $3, $4)")
@@ -778,7 +934,7 @@ impl Store {
                 .bind(content_type)
                 .bind(body)
                 .bind(ts(Utc::now()))
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         if duplicate_of.is_none() {
@@ -793,13 +949,13 @@ impl Store {
                 .bind(id)
                 .bind(ts(Utc::now()))
                 .bind(ts(Utc::now()))
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             }
         }
-        self.record_event_in_tx(&mut tx, id, &item, sort_at, placement).await?;
+        self.record_event_in_tx(tx, id, &item, sort_at, placement).await?;
         // Hourly counts per rule and category, for spikes (see `spikes.rs`).
-        self.count_in_tx(&mut tx, &item, sort_at).await?;
+        self.count_in_tx(tx, &item, sort_at).await?;
         // The system reports a major-sensitive item itself, in the same transaction, so
         // that a crash can never leave such an item without its case. A repost of an
         // item that already has an open case adds nothing.
@@ -808,7 +964,7 @@ impl Store {
                 Some(root) => {
                     sqlx::query_scalar::<_, i64>("SELECT id FROM cases WHERE item_id = $1 AND state != 'closed'")
                         .bind(root)
-                        .fetch_optional(&mut *tx)
+                        .fetch_optional(&mut **tx)
                         .await?
                         .is_some()
                 }
@@ -816,37 +972,17 @@ impl Store {
             };
             if !root_has_case {
                 let note = format!("系统自动报送：{}", item.level_reason);
-                self.report_in_tx(&mut tx, id, &yuqing_cases::Actor::system(), &note, Utc::now())
+                self.report_in_tx(tx, id, &yuqing_cases::Actor::system(), &note, Utc::now())
                     .await
                     .map_err(|e| StoreError::Invalid(format!("could not open the case of item {id}: {e}")))?;
             }
         }
-        tx.commit().await?;
-        let Some(index) = &self.index else {
-            return Ok(match duplicate_of {
-                Some(of) => IngestOutcome::Duplicate { id, of },
-                None => IngestOutcome::New { id },
-            });
-        };
-        let cat_strings: Vec<String> = cats.iter().map(|c| c.to_string()).collect();
-        index
-            .add(&[IndexDoc {
-                id,
-                title: &item.title,
-                content: &item.content,
-                source: &item.source,
-                tier: item.tier.id(),
-                tone: item.tone.id(),
-                level: item.level.id(),
-                categories: &cat_strings,
-                sort_ts: sort_at.timestamp_millis(),
-            }])
-            .await?;
-        self.pending_max_id.fetch_max(id as u64, Ordering::SeqCst);
-        Ok(match duplicate_of {
+        let written = Written { id, level: item.level, sort_ts: sort_at.timestamp_millis() };
+        let outcome = match duplicate_of {
             Some(of) => IngestOutcome::Duplicate { id, of },
             None => IngestOutcome::New { id },
-        })
+        };
+        Ok(Some((outcome, Some(written))))
     }
 
     /// The raw page of an item, decompressed, when still kept.

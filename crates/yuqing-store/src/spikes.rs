@@ -196,6 +196,22 @@ impl Store {
         rows.iter().map(|r| Ok(HourCount { hour: time_of(r, "hour")?, count: r.try_get("count")? })).collect()
     }
 
+    /// Deletes hourly counts of hours before `before` (`serve` keeps 180 days, far more
+    /// than any baseline; the /spikes charts show the day before each spike). Bounds the
+    /// table by time, not by the number of items. The history then starts at the oldest
+    /// hour kept, which stays older than any baseline as long as anything is counted.
+    pub async fn prune_hourly_counts(&self, before: DateTime<Utc>) -> Result<u64> {
+        let _w = self.write_guard().await;
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query("DELETE FROM hourly_counts WHERE hour < $1")
+            .bind(ts(hour_of(before)))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// The first hour anything was counted in: hours before it are unknown, not zero.
     pub async fn counting_since(&self) -> Result<Option<DateTime<Utc>>> {
         let first: Option<String> =

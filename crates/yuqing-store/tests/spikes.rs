@@ -121,6 +121,13 @@ async fn counts_on(store: &Store) {
     store.ingest(old).await.expect("ingest");
     assert_eq!(count(store, SCOPE_RULE, "上犹财政", h(4)).await, 1);
     assert_eq!(store.counting_since().await.expect("since"), Some(h(3)));
+    // Pruning drops whole hours before the bound (a time inside h(4) keeps h(4)).
+    assert_eq!(store.prune_hourly_counts(h(3)).await.expect("prune"), 0);
+    let pruned = store.prune_hourly_counts(h(4) + TimeDelta::minutes(30)).await.expect("prune");
+    assert_eq!(pruned, 3, "the h(3) rows of two rules and one category");
+    assert_eq!(count(store, SCOPE_RULE, "上犹财政", h(3)).await, 0);
+    assert_eq!(count(store, SCOPE_RULE, "上犹财政", h(4)).await, 1);
+    assert_eq!(store.counting_since().await.expect("since"), Some(h(4)));
 }
 
 #[tokio::test]

@@ -490,3 +490,91 @@ async fn bulletin_numbers_never_collide() {
         t.close().await;
     }
 }
+
+/// A text of `chars` random CJK characters from `seed`: stories whose fingerprints are far
+/// apart, unlike numbered copies of one template.
+fn random_text(seed: u64, chars: usize) -> String {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..chars)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from_u32(0x4E00 + (x % 0x5000) as u32).unwrap_or('中')
+        })
+        .collect()
+}
+
+/// Many ingests waiting at once share transactions (group commit): each canonical URL
+/// is stored once, a repost links to the first-seen copy whichever came first, the same
+/// URL sent twice gives the one id, and the search index holds exactly the items.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_ingests_share_transactions_and_stay_exact() {
+    for t in each().await {
+        concurrent_ingests_on(&t.store).await;
+        t.close().await;
+    }
+}
+
+async fn concurrent_ingests_on(store: &Store) {
+    const STORIES: usize = 70;
+    let mut items = Vec::new();
+    for n in 0..STORIES {
+        let body = format!("上犹县财政局{}", random_text(n as u64 + 1, 160));
+        let title = format!("上犹补贴第{n}报");
+        let original = item(
+            &format!("https://a.example/{n}"),
+            &title,
+            &body,
+            "2026-11-21T14:05:00+08:00",
+            Tone::Neutral,
+            Tier::Local,
+        );
+        let repost = item(
+            &format!("https://b.example/{n}"),
+            &format!("转载：{title}"),
+            &format!("（本网讯）{body}"),
+            "2026-11-21T16:00:00+08:00",
+            Tone::Neutral,
+            Tier::Portal,
+        );
+        items.extend([original.clone(), repost, original]);
+    }
+    let urls: Vec<String> = items.iter().map(|i| i.canonical_url.clone()).collect();
+    let outcomes = futures_util::future::join_all(items.into_iter().map(|i| store.ingest(i))).await;
+    let outcomes: Vec<IngestOutcome> = outcomes.into_iter().map(|o| o.expect("every ingest succeeds")).collect();
+    let id = |o: &IngestOutcome| match *o {
+        IngestOutcome::New { id } | IngestOutcome::Duplicate { id, .. } | IngestOutcome::Known { id } => id,
+    };
+    for n in 0..STORIES {
+        let (a, b, again) = (&outcomes[3 * n], &outcomes[3 * n + 1], &outcomes[3 * n + 2]);
+        assert_eq!(urls[3 * n], urls[3 * n + 2]);
+        // The URL sent twice: stored once, the other send is `Known` with the same id.
+        let (first, known) = if matches!(again, IngestOutcome::Known { .. }) { (a, again) } else { (again, a) };
+        assert!(matches!(known, IngestOutcome::Known { .. }), "story {n}: {a:?} / {again:?}");
+        assert!(!matches!(first, IngestOutcome::Known { .. }), "story {n}: {a:?} / {again:?}");
+        assert_eq!(id(first), id(known), "story {n}");
+        // The original and its repost: one first-seen, the other its duplicate.
+        match (first, b) {
+            (IngestOutcome::New { id }, IngestOutcome::Duplicate { of, .. })
+            | (IngestOutcome::Duplicate { of, .. }, IngestOutcome::New { id }) => assert_eq!(of, id, "story {n}"),
+            other => panic!("story {n}: {other:?}"),
+        }
+    }
+    let counts = store.counts().await.expect("counts");
+    assert_eq!(counts.items, 2 * STORIES as i64);
+    assert_eq!(counts.duplicates, STORIES as i64);
+    store.flush().await.expect("flush");
+    let page = store
+        .items(&ItemQuery { q: Some("上犹县财政局".into()), filter: ItemFilter::default(), limit: 10, offset: 0 })
+        .await
+        .expect("search");
+    assert_eq!(page.total, 2 * STORIES, "the index holds each stored item once");
+    // Each story is one event of two items.
+    let first = outcomes.iter().find_map(|o| match o {
+        IngestOutcome::New { id } => Some(*id),
+        _ => None,
+    });
+    let event = store.event_of(first.expect("a new item")).await.expect("event").expect("has an event");
+    assert_eq!(store.event_summary(event).await.expect("summary").expect("exists").items, 2);
+}

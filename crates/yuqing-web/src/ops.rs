@@ -20,6 +20,10 @@ pub struct Metrics {
     pub http_requests: AtomicU64,
     pub alerts_sent: AtomicU64,
     pub alerts_failed: AtomicU64,
+    /// Spikes (突增) this process recorded.
+    pub spikes: AtomicU64,
+    /// Spike checks that could not read or write the store.
+    pub spike_checks_failed: AtomicU64,
 }
 
 pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
@@ -42,7 +46,7 @@ fn sample(out: &mut String, name: &str, kind: &str, help: &str, value: impl std:
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     let m = &state.metrics;
     let mut out = String::with_capacity(2048);
-    let counters: [(&str, &str, &AtomicU64); 9] = [
+    let counters: [(&str, &str, &AtomicU64); 11] = [
         ("yuqing_pages_fetched_total", "Pages fetched by the collector.", &m.pages_fetched),
         ("yuqing_fetch_errors_total", "Fetches that failed.", &m.fetch_errors),
         ("yuqing_items_new_total", "New relevant items stored.", &m.items_new),
@@ -52,6 +56,12 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
         ("yuqing_http_requests_total", "HTTP requests served by the web UI and API.", &m.http_requests),
         ("yuqing_alerts_sent_total", "Alerts a channel accepted.", &m.alerts_sent),
         ("yuqing_alerts_failed_total", "Alert attempts that failed (retried or parked).", &m.alerts_failed),
+        ("yuqing_spikes_total", "Spikes (an hour far above its baseline) this process recorded.", &m.spikes),
+        (
+            "yuqing_spike_checks_failed_total",
+            "Spike checks that failed (retried at the next check).",
+            &m.spike_checks_failed,
+        ),
     ];
     for (name, help, v) in counters {
         sample(&mut out, name, "counter", help, v.load(Ordering::Relaxed));

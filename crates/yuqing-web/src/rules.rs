@@ -58,6 +58,7 @@ pub(crate) const DICTIONARY: &[(&str, &str, &str)] = &[
     ("counts_truncated", "信息过多，仅统计了最新的部分。", "Too many items: only the newest were counted."),
     ("level_heading", "定级积分表", "Level points"),
     ("level_thresholds", "定级门槛", "Thresholds"),
+    ("tone_model", "倾向模型", "Tone model"),
     ("spread_label", "传播", "Spread"),
     ("try_heading", "试一试", "Try a text"),
     ("try_hint", "粘贴一段文字，查看它命中哪些规则和类别、倾向、等级及定级依据（不保存任何内容）。", "Paste a text to see which rules and categories it matches, its tone, level and the reason (nothing is saved)."),
@@ -184,9 +185,9 @@ async fn rules_page(
     let config = &state.config;
     // Compiled per request: a few dozen queries, microseconds; the configuration was
     // validated at start, so an error here is ours.
-    let judge = Judge::compile(config).map_err(|errors| {
-        let list: Vec<String> = errors.iter().map(|(k, e)| format!("{k}: {e}")).collect();
-        PageError(WebError::Internal(format!("the configured judgement does not compile: {}", list.join("; "))))
+    // The tone model of `[judge] tone_model` is read once per process (cached).
+    let judge = Judge::load(config).map_err(|problems| {
+        PageError(WebError::Internal(format!("the configured judgement does not load: {}", problems.join("; "))))
     })?;
     let counts = state.store.rule_counts(Utc::now() - chrono::Duration::days(7)).await?;
 
@@ -306,6 +307,10 @@ async fn rules_page(
             "categories": categories,
             "priorities": priorities,
         },
+        // Which model judges tone: the file's name only (not the server's folders).
+        "tone_model": config.judge.tone_model.as_ref().map(|p| {
+            p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+        }),
         "trial": trial,
         "form": { "title": form_title, "text": form_text, "query": form_query },
         "tiers": tier_options,

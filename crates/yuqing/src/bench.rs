@@ -2,12 +2,13 @@
 //! read into memory first; the clock covers decoding, extraction, judgement, the
 //! database transaction and indexing. Decoding, extraction, judgement and the store's
 //! preparation (raw page compression, key terms) run on one blocking thread per core,
-//! as the collector's concurrent fetches do; the store's transactions run one after
-//! another.
+//! as the collector's concurrent fetches do; up to a transaction's worth of pages wait
+//! for the store at once, which writes those waiting together (group commit).
 
 use crate::pipeline::{Pipeline, PreparedPage};
 use anyhow::{Context, Result};
 use chrono::Utc;
+use futures_util::StreamExt;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,13 +52,35 @@ pub async fn ingest(config: &Config, store: Arc<Store>, files: &[PathBuf]) -> Re
     store.sync_sources(&config.sources).await?;
     let pipeline = Arc::new(Pipeline::new(store.clone(), &config, Arc::new(yuqing_web::Metrics::default()))?);
     let run = Utc::now().timestamp_millis();
+    // What `serve` loads once at start, loaded before the clock: the segmentation
+    // dictionary, the tone model, the date patterns (one small page judged and prepared,
+    // not stored).
+    {
+        let url = url::Url::parse("http://bench.invalid/warm-up")?;
+        let html = "<html><head><title>县财政局发放补贴</title></head><body><article><p>2026年11月21日，县财政局发放耕地地力保护补贴，群众反映到账及时。</p></article></body></html>";
+        let opts = yuqing_extract::ExtractOptions { tz: config.org.timezone, now: Utc::now(), url: Some(url.clone()) };
+        if let Ok(article) = yuqing_extract::extract(html.as_bytes(), None, &opts) {
+            let _ = pipeline.prepare_page(CollectedPage {
+                source: "bench".into(),
+                canonical_url: canonical_url(&url),
+                url: url.clone(),
+                final_url: url,
+                fetched_at: Utc::now(),
+                content_type: Some("text/html".into()),
+                raw: html.as_bytes().to_vec(),
+                article,
+                feed_title: None,
+                feed_published: None,
+            });
+        }
+    }
     let started = Instant::now();
     let (mut new, mut dup, mut irrelevant, mut errors) = (0, 0, 0, 0);
     // As in collection: pages are decoded and extracted on the blocking pool (one
     // thread per core here), the store takes them one after another. The channel is
     // bounded so extraction never runs far ahead of the store.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Option<Result<PreparedPage, String>>>(workers * 2);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Option<Result<PreparedPage, String>>>(workers * 2);
     let pages = Arc::new(std::sync::Mutex::new(pages.into_iter().enumerate()));
     let tz = config.org.timezone;
     let mut handles = Vec::new();
@@ -87,12 +110,25 @@ pub async fn ingest(config: &Config, store: Arc<Store>, files: &[PathBuf]) -> Re
         }));
     }
     drop(tx);
-    while let Some(prepared) = rx.recv().await {
-        let Some(Ok(prepared)) = prepared else {
-            errors += 1;
-            continue;
-        };
-        match pipeline.store_prepared(prepared).await {
+    // The pipeline's capacity: up to one full transaction's worth of pages wait for the
+    // store at once, and the store writes those waiting together (group commit,
+    // `Store::ingest_prepared`). In collection, as many wait as fetches run at once.
+    let waiting = yuqing_store::MAX_INGEST_BATCH;
+    let pages = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|p| (p, rx)) });
+    let mut stored = std::pin::pin!(pages
+        .map(|prepared| {
+            let pipeline = pipeline.clone();
+            async move {
+                match prepared {
+                    Some(Ok(p)) => pipeline.store_prepared(p).await,
+                    Some(Err(e)) => Err(e),
+                    None => Err("not extracted".to_string()),
+                }
+            }
+        })
+        .buffer_unordered(waiting));
+    while let Some(result) = stored.next().await {
+        match result {
             Ok(Accepted::New) => new += 1,
             Ok(Accepted::Duplicate) => dup += 1,
             Ok(Accepted::Irrelevant) => irrelevant += 1,

@@ -376,7 +376,13 @@ pub async fn fill(store: Arc<Store>, opts: FillOptions) -> Result<ExitCode> {
         let (rx, store, tally, done) = (rx.clone(), store.clone(), tally.clone(), done.clone());
         workers.spawn(async move {
             loop {
-                let Some(item) = rx.lock().await.recv().await else { break };
+                // The receiver's lock is let go before the ingest (a guard in the
+                // let-else's expression would live through it: one ingest at a time).
+                let next = {
+                    let mut rx = rx.lock().await;
+                    rx.recv().await
+                };
+                let Some(item) = next else { break };
                 let major = item.level == Level::MajorSensitive;
                 match store.ingest(item).await {
                     Ok(IngestOutcome::New { .. }) => {

@@ -116,7 +116,7 @@ enum Command {
         /// Do not keep a raw page with each item.
         #[arg(long)]
         no_raw: bool,
-        /// Ingests at once (default: 1 on SQLite, which has one writer; 3 on PostgreSQL).
+        /// Ingests waiting at once (default 64, one full transaction: the store writes those waiting together).
         #[arg(long)]
         concurrency: Option<usize>,
         /// Watch rule the items are judged under.
@@ -301,6 +301,17 @@ fn case_deadlines(config: &Config) -> std::result::Result<yuqing_cases::Deadline
     }
 }
 
+/// Whether the tone model of `[judge] tone_model` (if any) reads: the problem a start or
+/// check-config reports, rather than the first item to be judged.
+fn tone_model_problems(config: &Config) -> std::result::Result<(), Vec<String>> {
+    match &config.judge.tone_model {
+        None => Ok(()),
+        Some(p) => yuqing_judge::tone_model::ToneModel::cached(p)
+            .map(|_| ())
+            .map_err(|e| vec![format!("judge.tone_model: {e} (write one with `yuqing train tone`)")]),
+    }
+}
+
 /// Finds and loads the configuration: `--config`, else DATA/../yuqing.toml, else built-in.
 fn load_config(cli: &Cli) -> Result<(Config, String)> {
     let path = match &cli.config {
@@ -319,9 +330,12 @@ fn load_config(cli: &Cli) -> Result<(Config, String)> {
                 .with_context(|| format!("cannot read the configuration file {}", p.display()))?;
             let origin = p.display().to_string();
             match Config::parse(&text, &origin, &yuqing_judge::check_query) {
-                Ok(c) => {
-                    if let Err(problems) =
-                        case_deadlines(&c).map(|_| ()).and_then(|_| alerts::escalation(&c).map(|_| ()))
+                Ok(mut c) => {
+                    c.resolve_paths(p.parent().unwrap_or(Path::new(".")));
+                    if let Err(problems) = case_deadlines(&c)
+                        .map(|_| ())
+                        .and_then(|_| alerts::escalation(&c).map(|_| ()))
+                        .and_then(|_| tone_model_problems(&c))
                     {
                         for p in &problems {
                             eprintln!("{origin}: {p}");
@@ -501,10 +515,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::BenchFill { items, seed, days, no_raw, concurrency, rule } => {
             let store = open_store(&cli).await?;
             store.claim_writer().await?;
-            let concurrency = concurrency.unwrap_or(match store.backend() {
-                yuqing_store::Backend::Sqlite => 1,
-                yuqing_store::Backend::Postgres => 3,
-            });
+            // Ingests waiting at once: the store writes them together (group commit).
+            let concurrency = concurrency.unwrap_or(yuqing_store::MAX_INGEST_BATCH);
             let opts = fill::FillOptions {
                 items: *items,
                 seed: *seed,
@@ -547,9 +559,14 @@ fn check_config(cli: &Cli) -> Result<ExitCode> {
         None => (yuqing_core::config::BUILTIN_TOML.to_string(), "(built-in default)".to_string()),
     };
     match Config::parse(&text, &origin, &yuqing_judge::check_query) {
-        Ok(config) => {
-            if let Err(problems) =
-                case_deadlines(&config).map(|_| ()).and_then(|_| alerts::escalation(&config).map(|_| ()))
+        Ok(mut config) => {
+            if let Some(p) = &path {
+                config.resolve_paths(p.parent().unwrap_or(Path::new(".")));
+            }
+            if let Err(problems) = case_deadlines(&config)
+                .map(|_| ())
+                .and_then(|_| alerts::escalation(&config).map(|_| ()))
+                .and_then(|_| tone_model_problems(&config))
             {
                 for p in &problems {
                     println!("{origin}: {p}");
@@ -625,10 +642,16 @@ fn extract(config: &Config, url: Option<&str>, files: &[PathBuf]) -> Result<Exit
 fn classify(config: &Config, origin: &str) -> Result<ExitCode> {
     // The configured category sets and level table (no watch rules: a line is a text,
     // not a collected item).
-    let judge = yuqing_judge::Judge::new(&[], &config.categories, &config.level).map_err(|errors| {
+    let mut judge = yuqing_judge::Judge::new(&[], &config.categories, &config.level).map_err(|errors| {
         let list: Vec<String> = errors.iter().map(|(key, e)| format!("{key}: {e}")).collect();
         anyhow::anyhow!("the category sets of {origin} do not compile: {}", list.join("; "))
     })?;
+    // An office's own tone model (`[judge] tone_model`), else the built-in one.
+    if let Some(p) = &config.judge.tone_model {
+        let model =
+            yuqing_judge::tone_model::ToneModel::cached(p).with_context(|| format!("{origin}: judge.tone_model"))?;
+        judge = judge.with_tone_model(model);
+    }
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -874,21 +897,32 @@ async fn serve(
         });
     }
 
-    // Raw pages past their retention go once a day (items themselves are kept).
+    // Raw pages past their retention, and old hourly spike counts, go once a day (items
+    // themselves are kept).
     {
         let store = store.clone();
         let retention = config.store.raw_retention;
+        let spike_baseline = config.spikes.baseline;
         let mut rx = shutdown_rx.clone();
         tasks.spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
             tick.tick().await;
             loop {
                 tokio::select! {
-                    _ = tick.tick() => match store.prune_raw(retention).await {
-                        Ok(n) if n > 0 => tracing::info!(pruned = n, "deleted raw pages past their retention"),
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!(error = %e, "could not prune raw pages"),
-                    },
+                    _ = tick.tick() => {
+                        match store.prune_raw(retention).await {
+                            Ok(n) if n > 0 => tracing::info!(pruned = n, "deleted raw pages past their retention"),
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!(error = %e, "could not prune raw pages"),
+                        }
+                        // Spike counts: 180 days, far more than any baseline and chart.
+                        let keep = chrono::Duration::days(180).max(chrono::Duration::from_std(spike_baseline).unwrap_or_default() * 4);
+                        match store.prune_hourly_counts(Utc::now() - keep).await {
+                            Ok(n) if n > 0 => tracing::info!(pruned = n, "deleted hourly spike counts older than 180 days"),
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!(error = %e, "could not prune hourly spike counts"),
+                        }
+                    }
                     _ = rx.changed() => break,
                 }
             }
@@ -897,7 +931,7 @@ async fn serve(
 
     // Spikes (突增): every process may check; the store records each spike once.
     if config.spikes.enabled {
-        tasks.spawn(spikes::run(store.clone(), config.clone(), shutdown_rx.clone()));
+        tasks.spawn(spikes::run(store.clone(), config.clone(), metrics.clone(), shutdown_rx.clone()));
     }
 
     if !config.alerts.channels.is_empty() {

@@ -34,9 +34,8 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn new(store: Arc<Store>, config: &Config, metrics: Arc<Metrics>) -> anyhow::Result<Pipeline> {
-        let judge = Judge::compile(config).map_err(|errors| {
-            let list: Vec<String> = errors.iter().map(|(key, e)| format!("{key}: {e}")).collect();
-            anyhow::anyhow!("the watch rules or category sets do not compile: {}", list.join("; "))
+        let judge = Judge::load(config).map_err(|problems| {
+            anyhow::anyhow!("the watch rules, category sets or tone model do not load: {}", problems.join("; "))
         })?;
         // Spread raises levels in the store's ingest transaction: by the same table.
         store.set_level_table(judge.level_table().clone(), judge.rule_priorities());
@@ -44,9 +43,18 @@ impl Pipeline {
         Ok(Pipeline { store, judge, sources, metrics, routes: config.alerts.routes.clone() })
     }
 
-    /// Judges and stores one page; the heart of ingest.
+    /// Judges and stores one page; the heart of ingest. The CPU work (judgement, SimHash,
+    /// compression, key terms: a few milliseconds for a large page) runs where blocking
+    /// is allowed, so that the web server's tasks on the same runtime are not held up;
+    /// the transaction is shared with other pages waiting at the same time (group commit).
     pub async fn ingest_page(&self, page: CollectedPage) -> Result<Accepted, String> {
-        let prepared = self.prepare_page(page)?;
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let prepared = if multi_thread {
+            tokio::task::block_in_place(|| self.prepare_page(page))?
+        } else {
+            self.prepare_page(page)?
+        };
         self.store_prepared(prepared).await
     }
 

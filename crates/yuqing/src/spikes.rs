@@ -101,7 +101,12 @@ pub async fn check(store: &Store, config: &Config, now: DateTime<Utc>) -> yuqing
 }
 
 /// Checks every `check_interval` until shutdown.
-pub async fn run(store: Arc<Store>, config: Arc<Config>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+pub async fn run(
+    store: Arc<Store>,
+    config: Arc<Config>,
+    metrics: Arc<yuqing_web::Metrics>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(config.spikes.check_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut first = true;
@@ -112,11 +117,15 @@ pub async fn run(store: Arc<Store>, config: Arc<Config>, mut shutdown: tokio::sy
         }
         match check(&store, &config, Utc::now()).await {
             Ok(new) => {
+                metrics.spikes.fetch_add(new.len() as u64, std::sync::atomic::Ordering::Relaxed);
                 for s in new {
                     tracing::info!(scope = %s.scope, key = %s.key, hour = %s.hour, count = s.count, threshold = s.threshold, "a spike: an hour with far more items than usual");
                 }
             }
-            Err(e) => tracing::error!(error = %e, "cannot check for spikes"),
+            Err(e) => {
+                metrics.spike_checks_failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::error!(error = %e, "cannot check for spikes")
+            }
         }
         if std::mem::take(&mut first) {
             tracing::info!(every = ?config.spikes.check_interval, "spike detection checked the hours and runs on");

@@ -144,4 +144,55 @@ async fn train_tone_accepts_the_export_as_it_is() {
     assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
     assert!(text(&o.stdout).contains("read 3 rows"), "{}", text(&o.stdout));
     assert!(std::fs::metadata(&model).map(|m| m.len() > 0).unwrap_or(false));
+
+    // The office then judges with it: `[judge] tone_model`, relative to the
+    // configuration file's folder (the command runs from elsewhere).
+    let own = work.path().join("own.toml");
+    std::fs::write(&own, format!("{CONFIG}\n[judge]\ntone_model = \"tone.bin\"\n")).expect("config");
+    let lines = "补贴发放拖欠，群众多次反映无人答复\n财政局召开工作会议\t部署下一阶段工作。\n";
+    let classify = |config: &Path| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_yuqing"));
+        c.arg("--data").arg(&data).arg("--config").arg(config).arg("classify").env_remove("RUST_LOG");
+        c.current_dir(std::env::temp_dir()).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+        let mut child = c.spawn().expect("run classify");
+        use std::io::Write;
+        child.stdin.take().expect("stdin").write_all(lines.as_bytes()).expect("write");
+        let o = child.wait_with_output().expect("classify");
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        text(&o.stdout).lines().map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")).collect::<Vec<_>>()
+    };
+    let with_own = classify(&own);
+    let builtin = classify(&config);
+    let trained = yuqing_judge::tone_model::ToneModel::load(&model).expect("the model reads");
+    for (n, line) in lines.lines().enumerate() {
+        let (title, body) = yuqing_judge::split_title(line);
+        let (tone, score) = yuqing_judge::tone::judge_with(&trained, title, body);
+        assert_eq!(with_own[n]["tone"], tone.id(), "line {n}: {}", with_own[n]);
+        let got = with_own[n]["tone_score"].as_f64().expect("score");
+        assert!((got - f64::from(score)).abs() < 1e-6, "line {n}: {got} against the model's {score}");
+        let (_, builtin_score) = yuqing_judge::tone::judge(title, body);
+        let b = builtin[n]["tone_score"].as_f64().expect("score");
+        assert!((b - f64::from(builtin_score)).abs() < 1e-6, "line {n}: built-in {b} against {builtin_score}");
+    }
+    assert_ne!(with_own, builtin, "the office's model judges otherwise than the built-in one");
+}
+
+/// A model file that is missing or is not a model is reported by check-config and
+/// refused at start, with the key, not at the first item.
+#[test]
+fn a_broken_tone_model_is_refused_with_its_key() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let data = work.path().join("data");
+    let config = work.path().join("yuqing.toml");
+    std::fs::write(&config, format!("{CONFIG}\n[judge]\ntone_model = \"missing.bin\"\n")).expect("config");
+    for args in [&["check-config"][..], &["classify"][..]] {
+        let o = yuqing(&data, "", &config, args);
+        assert!(!o.status.success(), "{args:?} accepted a missing model");
+        let all = format!("{}{}", text(&o.stdout), text(&o.stderr));
+        assert!(all.contains("judge.tone_model") && all.contains("missing.bin"), "{args:?}: {all}");
+    }
+    std::fs::write(work.path().join("missing.bin"), b"not a model at all").expect("write");
+    let o = yuqing(&data, "", &config, &["check-config"]);
+    let all = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(!o.status.success() && all.contains("not a tone model file"), "{all}");
 }

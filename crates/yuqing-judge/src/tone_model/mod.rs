@@ -218,6 +218,10 @@ pub enum ModelError {
     },
 }
 
+/// The largest model file [`ToneModel::load`] reads (the default model is 6 MB; 2^22
+/// buckets of i16 weights would be 24 MB).
+pub const MAX_MODEL_BYTES: u64 = 256 * 1024 * 1024;
+
 thread_local! {
     static EXTRACTOR: RefCell<(Extractor, Features)> = RefCell::new((Extractor::default(), Features::default()));
 }
@@ -476,9 +480,34 @@ impl ToneModel {
         Ok(ToneModel { config, scale, bias, weights })
     }
 
+    /// Reads a model file (at most [`MAX_MODEL_BYTES`]).
     pub fn load(path: &Path) -> Result<ToneModel, ModelError> {
-        let bytes = std::fs::read(path).map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
+        use std::io::Read;
+        let io = |source| ModelError::Io { path: path.to_path_buf(), source };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let mut bytes = Vec::new();
+        file.take(MAX_MODEL_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+        if bytes.len() as u64 > MAX_MODEL_BYTES {
+            return Err(ModelError::Corrupt("larger than 256 MiB: not a model yuqing trained"));
+        }
         ToneModel::from_bytes(&bytes)
+    }
+
+    /// The model of a file, read once per process and shared: the configured model of
+    /// `[judge] tone_model`, which `serve` and the rules page both judge with. A file
+    /// changed on disk is read again only by a new process (as the configuration is).
+    pub fn cached(path: &Path) -> Result<std::sync::Arc<ToneModel>, ModelError> {
+        use std::collections::HashMap;
+        use std::sync::{Arc, Mutex, OnceLock};
+        static MODELS: OnceLock<Mutex<HashMap<std::path::PathBuf, Arc<ToneModel>>>> = OnceLock::new();
+        let models = MODELS.get_or_init(Default::default);
+        if let Some(m) = models.lock().unwrap_or_else(|p| p.into_inner()).get(path) {
+            return Ok(m.clone());
+        }
+        // Read outside the lock; two first readers at once both read, one is kept.
+        let m = Arc::new(ToneModel::load(path)?);
+        let mut map = models.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(map.entry(path.to_path_buf()).or_insert(m).clone())
     }
 
     pub fn save(&self, path: &Path) -> Result<(), ModelError> {
