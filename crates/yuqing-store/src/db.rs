@@ -59,7 +59,7 @@ fn install_drivers() {
 }
 
 /// Opens the embedded database file (created when missing) in WAL mode.
-pub(crate) async fn connect_sqlite(db: &Path) -> Result<AnyPool> {
+pub(crate) async fn connect_sqlite(db: &Path, max_connections: u32) -> Result<AnyPool> {
     install_drivers();
     let abs = if db.is_absolute() {
         db.to_path_buf()
@@ -72,7 +72,7 @@ pub(crate) async fn connect_sqlite(db: &Path) -> Result<AnyPool> {
         .map_err(|()| StoreError::Invalid(format!("cannot use {} as a database file", abs.display())))?;
     let url = format!("sqlite://{}?mode=rwc", file_url.path());
     let pool = AnyPoolOptions::new()
-        .max_connections(4)
+        .max_connections(max_connections)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 // WAL: readers never block the writer; NORMAL sync is safe in WAL mode (a

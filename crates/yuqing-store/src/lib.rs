@@ -246,6 +246,9 @@ const MAX_DUPLICATE_CANDIDATES: usize = 200;
 
 pub struct Store {
     pool: AnyPool,
+    /// Where write transactions run ([`Store::begin_write`]): one connection on SQLite
+    /// (see `open_with`), the pool itself on PostgreSQL.
+    write_pool: AnyPool,
     backend: Backend,
     /// The embedded search index; `None` on PostgreSQL, where the items table holds
     /// the full text itself.
@@ -384,7 +387,7 @@ impl Store {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Io { path: data_dir.to_path_buf(), source: e })?;
         let url = database_url.trim();
         let (pool, backend) = if url.is_empty() {
-            (db::connect_sqlite(&data_dir.join("yuqing.db")).await?, Backend::Sqlite)
+            (db::connect_sqlite(&data_dir.join("yuqing.db"), 4).await?, Backend::Sqlite)
         } else if db::is_postgres_url(url) {
             (db::connect_postgres(url, 8).await?, Backend::Postgres)
         } else {
@@ -394,6 +397,14 @@ impl Store {
             )));
         };
         db::migrate(&pool, backend).await?;
+        // On SQLite, write transactions always take the same connection: SQLite drops a
+        // connection's page cache whenever another connection wrote since its last
+        // transaction, so writes rotating over the pool read the indexes from the file
+        // again every time (about 140 reads an item at a hundred thousand items).
+        let write_pool = match backend {
+            Backend::Sqlite => db::connect_sqlite(&data_dir.join("yuqing.db"), 1).await?,
+            Backend::Postgres => pool.clone(),
+        };
         let (index, created) = match backend {
             Backend::Sqlite => {
                 let (index, created) = SearchIndex::open(&data_dir.join("index"))?;
@@ -409,6 +420,7 @@ impl Store {
         );
         let store = Store {
             pool,
+            write_pool,
             backend,
             index,
             write_lock: tokio::sync::Mutex::new(()),
@@ -464,8 +476,8 @@ impl Store {
         // commits is never mistaken for one from before it.
         self.counts.bump();
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.write_pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write_pool.begin().await?,
         })
     }
 
@@ -1071,6 +1083,34 @@ impl Store {
     }
 
     /// Sources in the configuration, with their health.
+    /// The configured sources' names in the order of [`Store::sources`], without their
+    /// item counts: the stream's source filter, on every page view (counting a million
+    /// items per source there cost more than the page itself).
+    pub async fn source_names(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT name FROM sources WHERE in_config = 1
+             ORDER BY CASE tier WHEN 'local' THEN 1 WHEN 'home-city' THEN 2 WHEN 'home-province' THEN 3
+               WHEN 'central' THEN 4 WHEN 'portal' THEN 5 WHEN 'provincial' THEN 6 WHEN 'other' THEN 7 ELSE 8 END, name",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Cases not closed: the navigation's badge on every page. Cached as list totals are
+    /// (`counts.rs`): exact while nothing was written since for fewer than 10,000, else
+    /// at most 2 s old.
+    pub async fn open_case_count(&self) -> Result<i64> {
+        const KEY: &str = "(open cases)";
+        if let Some(n) = self.counts.get(KEY) {
+            return Ok(n);
+        }
+        let generation = self.counts.before_count();
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE state != 'closed'").fetch_one(&self.pool).await?;
+        self.counts.put(KEY.to_string(), generation, n);
+        Ok(n)
+    }
+
     pub async fn sources(&self) -> Result<Vec<SourceHealth>> {
         let rows = sqlx::query(
             "SELECT s.*, (SELECT COUNT(*) FROM items i WHERE i.source = s.name) AS items
@@ -1223,6 +1263,7 @@ impl Store {
 
     pub async fn close(&self) {
         let _ = self.flush().await;
+        self.write_pool.close().await;
         self.pool.close().await;
     }
 }

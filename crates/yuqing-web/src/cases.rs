@@ -73,10 +73,7 @@ fn no_case(id: i64) -> WebError {
 /// The number of open cases, for the top navigation. `None` when it cannot be counted
 /// (the page still renders; the error is logged).
 pub(crate) async fn open_case_count(state: &AppState) -> Option<i64> {
-    match sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM cases WHERE state != 'closed'")
-        .fetch_one(state.store.pool())
-        .await
-    {
+    match state.store.open_case_count().await {
         Ok(n) => Some(n),
         Err(e) => {
             tracing::warn!(error = %e, "could not count the open cases");

@@ -286,7 +286,7 @@ async fn list_page(ui: Ui, state: AppState, raw: Option<String>, is_search: bool
     } else {
         (vec![], None)
     };
-    let mut source_names: Vec<String> = state.store.sources().await?.into_iter().map(|s| s.name).collect();
+    let mut source_names: Vec<String> = state.store.source_names().await?;
     if !params.source.is_empty() && !source_names.contains(&params.source) {
         source_names.push(params.source.clone());
     }
