@@ -71,8 +71,12 @@ pub(crate) async fn connect_sqlite(db: &Path, max_connections: u32) -> Result<An
     let file_url = url::Url::from_file_path(&abs)
         .map_err(|()| StoreError::Invalid(format!("cannot use {} as a database file", abs.display())))?;
     let url = format!("sqlite://{}?mode=rwc", file_url.path());
+    // Connections are kept, not recycled after sqlx's default idle time and lifetime:
+    // the writer's value is its warm page cache.
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections)
+        .idle_timeout(None)
+        .max_lifetime(None)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 // WAL: readers never block the writer; NORMAL sync is safe in WAL mode (a
@@ -84,7 +88,8 @@ pub(crate) async fn connect_sqlite(db: &Path, max_connections: u32) -> Result<An
                 conn.execute("PRAGMA foreign_keys = ON").await?;
                 // 16 MiB of page cache per connection (SQLite's default is 2 MiB): at a
                 // million items the ingest's index lookups otherwise read the same pages
-                // from the file again and again. Four connections: 64 MiB at most.
+                // from the file again and again. Five connections (four readers, the
+                // writer): 80 MiB at most.
                 conn.execute("PRAGMA cache_size = -16384").await?;
                 Ok(())
             })

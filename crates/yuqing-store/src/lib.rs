@@ -282,6 +282,19 @@ type Queued = (PreparedItem, tokio::sync::oneshot::Sender<Result<IngestOutcome>>
 /// (a few hundred milliseconds at worst on a slow disk).
 pub const MAX_INGEST_BATCH: usize = 64;
 
+/// The PostgreSQL advisory lock that serialises ingest transactions across processes
+/// (`yuqing` in ASCII).
+const INGEST_LOCK_KEY: i64 = 0x79_75_71_69_6e_67;
+
+/// Whether PostgreSQL aborted a transaction for a deadlock (40P01) or a serialisation
+/// failure (40001): the same work succeeds when tried again.
+fn is_retryable(e: &StoreError) -> bool {
+    match e {
+        StoreError::Db(sqlx::Error::Database(d)) => matches!(d.code().as_deref(), Some("40P01") | Some("40001")),
+        _ => false,
+    }
+}
+
 /// An item written in a transaction not yet committed: what the search index gets after.
 struct Written {
     id: i64,
@@ -732,7 +745,10 @@ impl Store {
             }
         }
         outcome.await.unwrap_or_else(|_| {
-            Err(StoreError::Busy("the ingest transaction was interrupted; nothing of this item was stored".into()))
+            Err(StoreError::Busy(
+                "the ingest was interrupted before its outcome was known; ingesting the page again finds it if it was stored"
+                    .into(),
+            ))
         })
     }
 
@@ -741,26 +757,39 @@ impl Store {
     async fn write_batch(&self, batch: Vec<Queued>) {
         let (items, answers): (Vec<PreparedItem>, Vec<_>) = batch.into_iter().unzip();
         tracing::trace!(items = items.len(), "one ingest transaction");
-        let mut outcomes: Vec<Result<IngestOutcome>> = Vec::with_capacity(items.len());
         let together = if items.len() > 1 { self.ingest_together(&items).await } else { Ok(None) };
         match together {
-            Ok(Some(all)) => outcomes.extend(all.into_iter().map(Ok)),
+            Ok(Some(all)) => {
+                for (answer, outcome) in answers.into_iter().zip(all) {
+                    let _ = answer.send(Ok(outcome));
+                }
+            }
             other => {
                 if let Err(e) = other {
                     tracing::debug!(error = %e, items = items.len(), "a shared ingest transaction failed; writing its items one by one");
                 }
-                for item in &items {
-                    outcomes.push(self.ingest_alone(item).await);
+                // Each caller learns its outcome as soon as it is known.
+                for (item, answer) in items.iter().zip(answers) {
+                    let _ = answer.send(self.ingest_alone(item).await);
                 }
             }
         }
-        for (answer, outcome) in answers.into_iter().zip(outcomes) {
-            let _ = answer.send(outcome);
+    }
+
+    /// One item in its own transaction; once more if PostgreSQL chose it as the victim of
+    /// a deadlock or serialisation failure with another transaction (an ingest of another
+    /// process is serialised by the advisory lock, but a correction or a case step is not).
+    async fn ingest_alone(&self, item: &PreparedItem) -> Result<IngestOutcome> {
+        match self.ingest_alone_once(item).await {
+            Err(e) if is_retryable(&e) => {
+                tracing::debug!(error = %e, "an ingest lost a deadlock; trying it once more");
+                self.ingest_alone_once(item).await
+            }
+            other => other,
         }
     }
 
-    /// One item in its own transaction.
-    async fn ingest_alone(&self, item: &PreparedItem) -> Result<IngestOutcome> {
+    async fn ingest_alone_once(&self, item: &PreparedItem) -> Result<IngestOutcome> {
         match self.ingest_together(std::slice::from_ref(item)).await? {
             Some(mut one) => one.pop().ok_or_else(|| StoreError::Invalid("an ingest returned no outcome".into())),
             None => {
@@ -778,6 +807,12 @@ impl Store {
     async fn ingest_together(&self, items: &[PreparedItem]) -> Result<Option<Vec<IngestOutcome>>> {
         let _w = self.write_guard().await;
         let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            // One ingest transaction at a time across processes: a batch locks the rows of
+            // many events and hourly counts in the order its items came, and two batches of
+            // two processes would deadlock each other. SQLite's writer lock does this there.
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(INGEST_LOCK_KEY).execute(&mut *tx).await?;
+        }
         let mut outcomes = Vec::with_capacity(items.len());
         let mut written = Vec::with_capacity(items.len());
         for p in items {
@@ -815,10 +850,18 @@ impl Store {
                 })
             })
             .collect();
+        // The items are stored: an index that refuses them now is caught up from the store
+        // when it is next opened (its count then disagrees), so the outcomes stand.
         if !docs.is_empty() {
-            index.add(&docs).await?;
-            let max = docs.iter().map(|d| d.id).max().unwrap_or(0);
-            self.pending_max_id.fetch_max(max as u64, Ordering::SeqCst);
+            match index.add(&docs).await {
+                Ok(()) => {
+                    let max = docs.iter().map(|d| d.id).max().unwrap_or(0);
+                    self.pending_max_id.fetch_max(max as u64, Ordering::SeqCst);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, items = docs.len(), "stored items could not be added to the search index; it is rebuilt from the store when next opened")
+                }
+            }
         }
         Ok(Some(outcomes))
     }

@@ -491,18 +491,25 @@ async fn bulletin_numbers_never_collide() {
     }
 }
 
-/// A text of `chars` random CJK characters from `seed`: stories whose fingerprints are far
-/// apart, unlike numbered copies of one template.
-fn random_text(seed: u64, chars: usize) -> String {
+/// A text of `words` words drawn from `seed`: stories whose fingerprints are far apart,
+/// unlike numbered copies of one template (SimHash weighs words, not single characters).
+fn random_text(seed: u64, words: usize) -> String {
+    const VOCABULARY: &str = "财政 补贴 农户 发放 资金 乡镇 群众 反映 核实 情况 银行 账户 审核 公示 村级 县级 复核 \
+        精准 到户 安全 工资 拖欠 养老 医疗 保险 教育 住房 道路 桥梁 水利 灌溉 粮食 种植 养殖 合作社 企业 税收 \
+        减免 政策 文件 通知 会议 部署 检查 督导 整改 问题 线索 举报 信访 回复 办理 时限 满意 评价 网络 留言 \
+        媒体 报道 记者 采访 视频 图片 转发 评论 热议 关注 回应 说明 通报 处理 干部 责任 追究 纪律 监督 审计 \
+        预算 决算 公开 透明 债务 风险 防范 化解 项目 建设 招标 采购 合同 验收 质量 进度 投资 收益 民生 保障";
+    let vocabulary: Vec<&str> = VOCABULARY.split_whitespace().collect();
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..chars)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            char::from_u32(0x4E00 + (x % 0x5000) as u32).unwrap_or('中')
-        })
-        .collect()
+    let mut out = String::new();
+    for k in 0..words {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.push_str(vocabulary[(x % vocabulary.len() as u64) as usize]);
+        out.push(if k % 9 == 8 { '。' } else { '，' });
+    }
+    out
 }
 
 /// Many ingests waiting at once share transactions (group commit): each canonical URL
@@ -520,7 +527,7 @@ async fn concurrent_ingests_on(store: &Store) {
     const STORIES: usize = 70;
     let mut items = Vec::new();
     for n in 0..STORIES {
-        let body = format!("上犹县财政局{}", random_text(n as u64 + 1, 160));
+        let body = format!("上犹县财政局{}", random_text(n as u64 + 1, 90));
         let title = format!("上犹补贴第{n}报");
         let original = item(
             &format!("https://a.example/{n}"),

@@ -58,27 +58,15 @@ pub async fn ingest(config: &Config, store: Arc<Store>, files: &[PathBuf]) -> Re
     {
         let url = url::Url::parse("http://bench.invalid/warm-up")?;
         let html = "<html><head><title>县财政局发放补贴</title></head><body><article><p>2026年11月21日，县财政局发放耕地地力保护补贴，群众反映到账及时。</p></article></body></html>";
-        let opts = yuqing_extract::ExtractOptions { tz: config.org.timezone, now: Utc::now(), url: Some(url.clone()) };
-        if let Ok(article) = yuqing_extract::extract(html.as_bytes(), None, &opts) {
-            let _ = pipeline.prepare_page(CollectedPage {
-                source: "bench".into(),
-                canonical_url: canonical_url(&url),
-                url: url.clone(),
-                final_url: url,
-                fetched_at: Utc::now(),
-                content_type: Some("text/html".into()),
-                raw: html.as_bytes().to_vec(),
-                article,
-                feed_title: None,
-                feed_published: None,
-            });
+        if let Some(page) = collected(url, html.as_bytes().to_vec(), config.org.timezone) {
+            let _ = pipeline.prepare_page(page);
         }
     }
     let started = Instant::now();
     let (mut new, mut dup, mut irrelevant, mut errors) = (0, 0, 0, 0);
-    // As in collection: pages are decoded and extracted on the blocking pool (one
-    // thread per core here), the store takes them one after another. The channel is
-    // bounded so extraction never runs far ahead of the store.
+    // As in collection: pages are decoded, extracted, judged and prepared on the
+    // blocking pool (one thread per core here); the store writes them (below). The
+    // channel is bounded so extraction never runs far ahead of the store.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let (tx, rx) = tokio::sync::mpsc::channel::<Option<Result<PreparedPage, String>>>(workers * 2);
     let pages = Arc::new(std::sync::Mutex::new(pages.into_iter().enumerate()));
@@ -90,19 +78,7 @@ pub async fn ingest(config: &Config, store: Arc<Store>, files: &[PathBuf]) -> Re
             let next = pages.lock().ok().and_then(|mut p| p.next());
             let Some((i, (name, body))) = next else { break };
             let Ok(url) = url::Url::parse(&format!("http://bench.invalid/{run}/{i}/{name}")) else { continue };
-            let opts = yuqing_extract::ExtractOptions { tz, now: Utc::now(), url: Some(url.clone()) };
-            let page = yuqing_extract::extract(&body, None, &opts).ok().map(|article| CollectedPage {
-                source: "bench".into(),
-                canonical_url: canonical_url(&url),
-                url: url.clone(),
-                final_url: url,
-                fetched_at: Utc::now(),
-                content_type: Some("text/html".into()),
-                raw: body,
-                article,
-                feed_title: None,
-                feed_published: None,
-            });
+            let page = collected(url, body, tz);
             let prepared = page.map(|p| pipeline.prepare_page(p));
             if tx.blocking_send(prepared).is_err() {
                 break;
@@ -147,4 +123,23 @@ pub async fn ingest(config: &Config, store: Arc<Store>, files: &[PathBuf]) -> Re
         n as f64 / secs.max(1e-9)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A page as the collector hands it on: extracted, from the source `bench`; `None` when
+/// extraction fails.
+fn collected(url: url::Url, body: Vec<u8>, tz: chrono_tz::Tz) -> Option<CollectedPage> {
+    let opts = yuqing_extract::ExtractOptions { tz, now: Utc::now(), url: Some(url.clone()) };
+    let article = yuqing_extract::extract(&body, None, &opts).ok()?;
+    Some(CollectedPage {
+        source: "bench".into(),
+        canonical_url: canonical_url(&url),
+        url: url.clone(),
+        final_url: url,
+        fetched_at: Utc::now(),
+        content_type: Some("text/html".into()),
+        raw: body,
+        article,
+        feed_title: None,
+        feed_published: None,
+    })
 }

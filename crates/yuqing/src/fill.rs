@@ -376,8 +376,7 @@ pub async fn fill(store: Arc<Store>, opts: FillOptions) -> Result<ExitCode> {
         let (rx, store, tally, done) = (rx.clone(), store.clone(), tally.clone(), done.clone());
         workers.spawn(async move {
             loop {
-                // The receiver's lock is let go before the ingest (a guard in the
-                // let-else's expression would live through it: one ingest at a time).
+                // The receiver's lock is held only while taking an item.
                 let next = {
                     let mut rx = rx.lock().await;
                     rx.recv().await
