@@ -183,9 +183,9 @@ async fn rules_page(
     }
     let lang = ui.lang;
     let config = &state.config;
-    // Compiled per request: a few dozen queries, microseconds; the configuration was
-    // validated at start, so an error here is ours.
-    // The tone model of `[judge] tone_model` is read once per process (cached).
+    // Compiled per request: a few dozen queries, microseconds (the tone model of `[judge]
+    // tone_model` is read once per process); the configuration was validated at start,
+    // so an error here is ours.
     let judge = Judge::load(config).map_err(|problems| {
         PageError(WebError::Internal(format!("the configured judgement does not load: {}", problems.join("; "))))
     })?;
