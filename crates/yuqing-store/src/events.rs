@@ -25,7 +25,8 @@
 //! Signatures weigh terms by idf over the items seen ([`KeyTerms`]); those counts live
 //! in memory. A process warms them from the newest [`WARM_ITEMS`] items before its
 //! first ingest (the one place that reads earlier texts, once), so signatures after a
-//! restart weigh like the ones before it. Segmentation runs before the write lock.
+//! restart weigh like the ones before it. Segmentation runs before the write lock. An
+//! item is counted once, even when its batch rolls back and it is written again alone.
 //!
 //! # Crash safety and idempotence
 //! Everything an item changes here is written in its ingest transaction; a `Known`
@@ -89,6 +90,9 @@ impl EventState {
 #[derive(Clone)]
 pub(crate) struct Prepared {
     tf: Vec<(String, f64)>,
+    /// Set once the item's terms are in the key-term counts: an item written again
+    /// after its batch rolled back (see `ingest_prepared`) is not counted twice.
+    counted: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Where an item goes, decided before it is written.
@@ -247,7 +251,10 @@ impl Store {
 
     /// The item's key terms (segmentation: CPU only, on any thread).
     pub(crate) fn event_terms(&self, item: &NewItem) -> Prepared {
-        Prepared { tf: term_frequencies(&self.events.term_cfg, &item.title, &item.content) }
+        Prepared {
+            tf: term_frequencies(&self.events.term_cfg, &item.title, &item.content),
+            counted: Default::default(),
+        }
     }
 
     async fn warm_terms(&self) -> Result<()> {
@@ -273,34 +280,39 @@ impl Store {
         duplicate_of: Option<i64>,
         prepared: Prepared,
     ) -> Result<Placement> {
-        let sig = self.events.terms.lock().unwrap_or_else(|p| p.into_inner()).signature_of(prepared.tf);
+        let sig = {
+            let mut terms = self.events.terms.lock().unwrap_or_else(|p| p.into_inner());
+            if prepared.counted.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                terms.signature_uncounted(prepared.tf)
+            } else {
+                terms.signature_of(prepared.tf)
+            }
+        };
         let mut p = Placement { event: None, reason: JoinReason::New, of_item: None, score: None, sig, size_before: 0 };
         if let Some(root) = duplicate_of {
+            // The event and its size so far (read with its profile: one round trip).
             let event = match sqlx::query_scalar::<_, i64>("SELECT event_id FROM event_items WHERE item_id = $1")
                 .bind(root)
                 .fetch_optional(&mut **tx)
                 .await?
             {
-                Some(e) => self.repost_fits(tx, e, &p.sig, at).await?.then_some(e),
-                None => self.adopt_legacy_root(tx, root).await?,
+                Some(e) => self.repost_fits(tx, e, &p.sig, at).await?.map(|size| (e, size)),
+                None => match self.adopt_legacy_root(tx, root).await? {
+                    Some(e) => Some((e, self.event_size(tx, e).await?)),
+                    None => None,
+                },
             };
-            if event.is_some() {
-                (p.event, p.reason, p.of_item) = (event, JoinReason::Repost, Some(root));
+            if let Some((e, size)) = event {
+                (p.event, p.reason, p.of_item, p.size_before) = (Some(e), JoinReason::Repost, Some(root), size);
             }
         }
         // Not a repost (or a near-duplicate of another story, or of an old one): a
         // follow-up, or a new event.
         if p.event.is_none() {
-            if let Some((e, score)) = self.find_follow_up(tx, &p.sig, at).await? {
-                (p.event, p.reason, p.score) = (Some(e), JoinReason::FollowUp, Some(f64::from(score)));
+            if let Some((e, score, size)) = self.find_follow_up(tx, &p.sig, at).await? {
+                (p.event, p.reason, p.score, p.size_before) =
+                    (Some(e), JoinReason::FollowUp, Some(f64::from(score)), size);
             }
-        }
-        if let Some(e) = p.event {
-            p.size_before = sqlx::query_scalar("SELECT items FROM events WHERE id = $1")
-                .bind(e)
-                .fetch_optional(&mut **tx)
-                .await?
-                .unwrap_or(0);
         }
         Ok(p)
     }
@@ -372,13 +384,6 @@ impl Store {
         at: DateTime<Utc>,
         placement: Placement,
     ) -> Result<i64> {
-        let event_id = match placement.event {
-            Some(e) => e,
-            None => {
-                start_event(tx, item_id, &item.source, item.tier, at, &item.title).await?;
-                item_id
-            }
-        };
         let member = Member {
             id: item_id,
             source: &item.source,
@@ -388,8 +393,45 @@ impl Store {
             of_item: placement.of_item,
             score: placement.score,
         };
-        self.add_member(tx, event_id, &member, &placement.sig).await?;
-        Ok(event_id)
+        match placement.event {
+            Some(event_id) => {
+                self.add_member(tx, event_id, &member, &placement.sig).await?;
+                Ok(event_id)
+            }
+            None => {
+                self.start_event_with(tx, &member, &item.title, &placement.sig).await?;
+                Ok(item_id)
+            }
+        }
+    }
+
+    /// A new event of one item, written with its profile at once (every statement is a
+    /// round trip: a new story is most items, and an empty event read back and updated
+    /// cost three more).
+    async fn start_event_with(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        m: &Member<'_>,
+        title: &str,
+        sig: &Signature,
+    ) -> Result<()> {
+        let (mut centroid, mut anchors) = (Centroid::new(), Anchors::new());
+        let norm = merge_profile(&mut centroid, &mut anchors, &sig.terms, &sig.anchors, &self.events.cfg);
+        let at = ts(m.at);
+        sqlx::query(
+            "INSERT INTO events (id, first_item_id, first_source, first_tier, first_at, last_at, items, title, centroid, anchors)
+             VALUES ($1, $1, $2, $3, $4, $4, 1, $5, $6, $7)",
+        )
+        .bind(m.id)
+        .bind(m.source)
+        .bind(m.tier.id())
+        .bind(&at)
+        .bind(title)
+        .bind(serde_json::to_string(&centroid).unwrap_or_else(|_| "[]".into()))
+        .bind(serde_json::to_string(&anchors).unwrap_or_else(|_| "[]".into()))
+        .execute(&mut **tx)
+        .await?;
+        self.write_member_rows(tx, m.id, m, &centroid, norm, &at, true).await
     }
 
     /// Whether a near-duplicate joins its root's event, as in the grouper: the event is
@@ -397,34 +439,45 @@ impl Store {
     /// shares enough key terms. SimHash links texts at any distance in time, and a
     /// templated notice with another county's names is near-duplicate text of another
     /// story.
+    /// Returns the event's size so far when the repost joins it.
     async fn repost_fits(
         &self,
         tx: &mut Transaction<'static, Any>,
         event: i64,
         sig: &Signature,
         at: DateTime<Utc>,
-    ) -> Result<bool> {
-        let Some(r) = sqlx::query("SELECT last_at, centroid, anchors FROM events WHERE id = $1")
+    ) -> Result<Option<i64>> {
+        let Some(r) = sqlx::query("SELECT last_at, centroid, anchors, items FROM events WHERE id = $1")
             .bind(event)
             .fetch_optional(&mut **tx)
             .await?
         else {
-            return Ok(false);
+            return Ok(None);
         };
         let cfg = &self.events.cfg;
+        let size: i64 = r.try_get("items")?;
         let last_at: String = r.try_get("last_at")?;
         if parse_ts(&last_at).is_some_and(|last| at - last > cfg.window) {
-            return Ok(false);
+            return Ok(None);
         }
         let centroid: Centroid = parse_json(&r.try_get::<String, _>("centroid")?);
         if centroid.is_empty() {
             // An event adopted from an item stored before events: nothing to compare.
-            return Ok(true);
+            return Ok(Some(size));
         }
         let anchors: Anchors = parse_json(&r.try_get::<String, _>("anchors")?);
         let norm = centroid.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
-        Ok(shares_anchor(&anchors, &centroid, &sig.terms, &sig.anchors, cfg.shared_anchors)
-            && (sig.terms.is_empty() || cosine(&sig.terms, &centroid, norm) >= cfg.repost_min_similarity))
+        let fits = shares_anchor(&anchors, &centroid, &sig.terms, &sig.anchors, cfg.shared_anchors)
+            && (sig.terms.is_empty() || cosine(&sig.terms, &centroid, norm) >= cfg.repost_min_similarity);
+        Ok(fits.then_some(size))
+    }
+
+    async fn event_size(&self, tx: &mut Transaction<'static, Any>, event: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT items FROM events WHERE id = $1")
+            .bind(event)
+            .fetch_optional(&mut **tx)
+            .await?
+            .unwrap_or(0))
     }
 
     /// An item stored before events existed gets its event when it is first reposted:
@@ -451,13 +504,13 @@ impl Store {
         Ok(Some(root))
     }
 
-    /// The active event the signature follows up best: (event, cosine).
+    /// The active event the signature follows up best: (event, cosine, its size so far).
     async fn find_follow_up(
         &self,
         tx: &mut Transaction<'static, Any>,
         sig: &Signature,
         at: DateTime<Utc>,
-    ) -> Result<Option<(i64, f32)>> {
+    ) -> Result<Option<(i64, f32, i64)>> {
         if sig.terms.is_empty() {
             return Ok(None);
         }
@@ -492,7 +545,7 @@ impl Store {
         if ranked.is_empty() {
             return Ok(None);
         }
-        let mut q = Sql::new("SELECT id, centroid, anchors FROM events WHERE id IN (");
+        let mut q = Sql::new("SELECT id, centroid, anchors, items FROM events WHERE id IN (");
         for (n, (id, _)) in ranked.iter().enumerate() {
             if n > 0 {
                 q.push(", ");
@@ -503,9 +556,10 @@ impl Store {
         let (sql, args) = q.finish();
         let rows = sqlx::query_with(&sql, args).fetch_all(&mut **tx).await?;
         let cfg = &self.events.cfg;
-        let mut best: Option<(f32, i64)> = None;
+        let mut best: Option<(f32, i64, i64)> = None;
         for r in &rows {
             let id: i64 = r.try_get("id")?;
+            let size: i64 = r.try_get("items")?;
             let centroid: Centroid = parse_json(&r.try_get::<String, _>("centroid")?);
             let anchors: Anchors = parse_json(&r.try_get::<String, _>("anchors")?);
             if !shares_anchor(&anchors, &centroid, &sig.terms, &sig.anchors, cfg.shared_anchors) {
@@ -513,11 +567,11 @@ impl Store {
             }
             let norm = centroid.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
             let score = cosine(&sig.terms, &centroid, norm);
-            if score >= cfg.follow_up_threshold && best.is_none_or(|(s, b)| score > s || (score == s && id < b)) {
-                best = Some((score, id));
+            if score >= cfg.follow_up_threshold && best.is_none_or(|(s, b, _)| score > s || (score == s && id < b)) {
+                best = Some((score, id, size));
             }
         }
-        Ok(best.map(|(s, id)| (id, s)))
+        Ok(best.map(|(s, id, size)| (id, s, size)))
     }
 
     /// Counts the item into its event: size, last time, centroid and anchors, listed
@@ -550,7 +604,27 @@ impl Store {
             .bind(event_id)
             .execute(&mut **tx)
             .await?;
-        sqlx::query("DELETE FROM event_terms WHERE event_id = $1").bind(event_id).execute(&mut **tx).await?;
+        self.write_member_rows(tx, event_id, m, &centroid, norm, &last_at, false).await
+    }
+
+    /// The rows an item adds to its event beside the event's own: the listed terms
+    /// (replaced, unless the event is new), membership, source and hour.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_member_rows(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        event_id: i64,
+        m: &Member<'_>,
+        centroid: &Centroid,
+        norm: f32,
+        last_at: &str,
+        new_event: bool,
+    ) -> Result<()> {
+        let cfg = &self.events.cfg;
+        let at = ts(m.at);
+        if !new_event {
+            sqlx::query("DELETE FROM event_terms WHERE event_id = $1").bind(event_id).execute(&mut **tx).await?;
+        }
         if norm > 0.0 {
             let mut q = Sql::new("INSERT INTO event_terms (term, event_id, weight, last_at) VALUES ");
             for (n, (term, w)) in centroid.iter().take(cfg.top_terms).enumerate() {
@@ -564,7 +638,7 @@ impl Store {
                     .push(", ")
                     .bind(f64::from(*w / norm))
                     .push(", ")
-                    .bind(last_at.clone())
+                    .bind(last_at.to_string())
                     .push(")");
             }
             let (sql, args) = q.finish();

@@ -594,26 +594,47 @@ impl Store {
     }
 
     async fn reindex_postgres(&self, progress: impl Fn(usize, usize)) -> Result<usize> {
+        // Rows per batch: one read, segmentation on every core, one UPDATE. (Row by row
+        // took 3 ms an item on one core: 50 minutes for a million items.)
+        const BATCH: i64 = 500;
         let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM items").fetch_one(&self.pool).await?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let (mut last, mut done) = (0i64, 0usize);
         loop {
             let rows: Vec<(i64, String, String)> =
-                sqlx::query_as("SELECT id, title, content FROM items WHERE id > $1 ORDER BY id LIMIT 500")
+                sqlx::query_as("SELECT id, title, content FROM items WHERE id > $1 ORDER BY id LIMIT $2")
                     .bind(last)
+                    .bind(BATCH)
                     .fetch_all(&self.pool)
                     .await?;
             let Some(end) = rows.last().map(|r| r.0) else { break };
-            let mut tx = self.pool.begin().await?;
-            for (id, title, content) in &rows {
-                sqlx::query("UPDATE items SET search_tsv = $1::tsvector WHERE id = $2")
-                    .bind(search::tsvector_literal(title, content))
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+            let n = rows.len();
+            let chunk = n.div_ceil(threads).max(1);
+            let mut rows = rows;
+            let mut parts = Vec::new();
+            while !rows.is_empty() {
+                let rest = rows.split_off(chunk.min(rows.len()));
+                let part = std::mem::replace(&mut rows, rest);
+                parts.push(tokio::task::spawn_blocking(move || {
+                    part.into_iter()
+                        .map(|(id, title, content)| (id, search::tsvector_literal(&title, &content)))
+                        .collect::<Vec<_>>()
+                }));
             }
-            tx.commit().await?;
+            let mut q = Sql::new("UPDATE items AS i SET search_tsv = v.t::tsvector FROM (VALUES ");
+            let mut first = true;
+            for part in parts {
+                let part = part.await.map_err(|e| StoreError::Invalid(format!("segmentation failed: {e}")))?;
+                for (id, tsv) in part {
+                    q.push(if first { "(" } else { ", (" }).bind(id).push("::bigint, ").bind(tsv).push("::text)");
+                    first = false;
+                }
+            }
+            q.push(") AS v (id, t) WHERE i.id = v.id");
+            let (sql, args) = q.finish();
+            sqlx::query_with(&sql, args).execute(&self.pool).await?;
             last = end;
-            done += rows.len();
+            done += n;
             progress(done, total as usize);
         }
         Ok(done)

@@ -39,6 +39,7 @@ use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 pub use yuqing_judge::events::{Baseline, SpikeConfig};
 
+use crate::db::Sql;
 use crate::{parse_ts, ts, NewItem, Result, Store, StoreError};
 
 /// `scope` of a watch rule's counts (the key is the rule's name).
@@ -153,18 +154,20 @@ impl Store {
             .collect();
         keys.sort_unstable();
         keys.dedup();
-        let hour = ts(hour_of(item.fetched_at));
-        for (scope, key) in keys {
-            sqlx::query(
-                "INSERT INTO hourly_counts (scope, key, hour, count) VALUES ($1, $2, $3, 1)
-                 ON CONFLICT (scope, key, hour) DO UPDATE SET count = hourly_counts.count + 1",
-            )
-            .bind(scope)
-            .bind(key)
-            .bind(&hour)
-            .execute(&mut **tx)
-            .await?;
+        if keys.is_empty() {
+            return Ok(());
         }
+        // One statement for every key (each statement is a round trip); its rows come in
+        // key order, and none twice, which PostgreSQL's upsert requires.
+        let hour = ts(hour_of(item.fetched_at));
+        let mut q = Sql::new("INSERT INTO hourly_counts (scope, key, hour, count) VALUES ");
+        for (n, (scope, key)) in keys.into_iter().enumerate() {
+            q.push(if n == 0 { "(" } else { ", (" });
+            q.bind(scope).push(", ").bind(key).push(", ").bind(hour.clone()).push(", 1)");
+        }
+        q.push(" ON CONFLICT (scope, key, hour) DO UPDATE SET count = hourly_counts.count + 1");
+        let (sql, args) = q.finish();
+        sqlx::query_with(&sql, args).execute(&mut **tx).await?;
         Ok(())
     }
 

@@ -201,6 +201,12 @@ impl KeyTerms {
         self.weigh(tf)
     }
 
+    /// The signature of an item whose terms are already counted (written again after
+    /// a rolled-back attempt): weighed like [`KeyTerms::signature_of`], counted no more.
+    pub fn signature_uncounted(&self, tf: Vec<(String, f64)>) -> Signature {
+        self.weigh(tf)
+    }
+
     /// The signature the item would get, without counting it.
     pub fn peek(&self, title: &str, content: &str) -> Signature {
         self.weigh(self.term_frequencies(title, content))
