@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Scale benchmarks of issue 7 on one store per backend: fill with synthetic items
 # (`yuqing bench-fill`), then search latency (`yuqing bench-search`), the UI's stream and
-# item pages under wrk (100 connections, 30 s) while items keep arriving, resident memory
-# of `serve`, disk per item and the time to rebuild the index.
+# item pages under wrk (100 connections, 30 s) while serve collects a local site that keeps
+# publishing (site.py, RATE articles a second), resident memory of `serve`, disk per item
+# and the time to rebuild the index.
 #
 #   benches/scale/run.sh [ITEMS]          # default 1000000, SQLite then PostgreSQL
 #   BACKENDS=sqlite benches/scale/run.sh 200000
@@ -12,7 +13,7 @@
 #                                         # filled (sqlite-to-postgres.sh): the same items,
 #                                         # in minutes rather than hours
 #
-# Needs wrk (Debian `wrk`), curl, and for PostgreSQL the server on 127.0.0.1:5432
+# Needs wrk (Debian `wrk`), curl, python3, and for PostgreSQL the server on 127.0.0.1:5432
 # (trust auth). Everything stays under target/scale/. Prints one block per backend.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -60,11 +61,15 @@ for b in $BACKENDS; do
     fi
     echo "disk: $bytes bytes for $items items, $((bytes / (items > 0 ? items : 1))) bytes per item"
 
-    # serve under wrk. On PostgreSQL a second process keeps ingesting synthetic items
-    # into the same store meanwhile (bench-fill); on SQLite, which has one writing
-    # process, serve is alone (its collector polls its built-in sources, which are not
-    # reachable here: no ingest load).
-    "$BIN" "${args[@]}" serve --listen 127.0.0.1:$PORT >"$W/serve-$b.log" 2>&1 &
+    # The item page under wrk: the newest stored hit of 补贴 (a story with its reposts).
+    id=$("$BIN" "${args[@]}" search --json --limit 1 补贴 | sed -n 's/.*"id":\([0-9]*\).*/\1/p' | head -n1)
+    # serve under wrk while it collects: a local site (site.py) publishes RATE articles a
+    # second (default 20) on feeds spread over loopback hosts, and serve fetches, extracts,
+    # judges, stores and indexes them meanwhile, as an office's desk would.
+    python3 benches/scale/site.py --config "$W/site-$b.toml" --rate "${RATE:-20}" >"$W/site-$b.log" 2>&1 &
+    site=$!
+    for _ in $(seq 1 50); do grep -q ready "$W/site-$b.log" && break; sleep 0.2; done
+    "$BIN" "${args[@]}" --config "$W/site-$b.toml" serve --listen 127.0.0.1:$PORT >"$W/serve-$b.log" 2>&1 &
     serve=$!
     for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.5; done
     jar="$W/cookies-$b.txt"; rm -f "$jar"
@@ -74,20 +79,15 @@ for b in $BACKENDS; do
         --data-urlencode "csrf=$csrf" --data-urlencode "next=/" "http://127.0.0.1:$PORT/login"
     session=$(awk '$6 == "yuqing_session" {print $7}' "$jar")
     [ -n "$session" ] || { echo "login failed"; kill $serve; exit 1; }
-    fill=""
-    if [ "$b" = postgres ]; then
-        "$BIN" "${args[@]}" bench-fill --items 1000000 --seed 99 >"$W/fill-during-$b.log" 2>&1 &
-        fill=$!
-    fi
-    sleep 2
-    id=$("$BIN" "${args[@]}" search --json --limit 1 补贴 | sed -n 's/.*"id":\([0-9]*\).*/\1/p' | head -n1)
+    sleep 20  # the first polls: the collector is busy before wrk starts
     for path in "/" "/items/${id:-1}" "/search?q=%E8%A1%A5%E8%B4%B4"; do
         echo "wrk $path"
         wrk -t2 -c100 -d30s --latency -H "Cookie: yuqing_session=$session" "http://127.0.0.1:$PORT$path" \
             | grep -E "Latency|50%|99%|Requests/sec|Non-2xx|Socket errors|requests in"
     done
     echo "serve RSS after the load: $(ps -o rss= -p $serve) KB"
-    [ -n "$fill" ] && { kill $fill || true; wait $fill 2>/dev/null || true; grep -o "[0-9]* items/s over the last 30 s" "$W/fill-during-$b.log" | tail -n 1 | sed 's/^/ingest beside wrk: /'; }
+    kill $site; wait $site 2>/dev/null || true
+    grep "^site:" "$W/site-$b.log" | tail -n 12 | sed 's/^/ingest beside wrk: /'
     kill $serve; wait $serve 2>/dev/null || true
     /usr/bin/time -f "reindex: %e s wall, peak RSS %M KB" "$BIN" "${args[@]}" reindex 2>&1 | tail -n 2
 done
