@@ -78,7 +78,7 @@ for b in $BACKENDS; do
     curl -fs -b "$jar" -c "$jar" -o /dev/null --data-urlencode "username=bench" --data-urlencode "password=bench-password-1" \
         --data-urlencode "csrf=$csrf" --data-urlencode "next=/" "http://127.0.0.1:$PORT/login"
     session=$(awk '$6 == "yuqing_session" {print $7}' "$jar")
-    [ -n "$session" ] || { echo "login failed"; kill $serve; exit 1; }
+    [ -n "$session" ] || { echo "login failed"; kill $serve $site; exit 1; }
     sleep 20  # the first polls: the collector is busy before wrk starts
     for path in "/" "/items/${id:-1}" "/search?q=%E8%A1%A5%E8%B4%B4"; do
         echo "wrk $path"

@@ -9,7 +9,8 @@ collection (one request at a time per host, 100 ms apart at least) still lets
 Usage: site.py --config OUT.toml [--feeds 60] [--hosts 12] [--rate 20] [--seed 7]
 Writes the yuqing configuration that collects it to OUT.toml, prints `ready` once the
 site answers, then every 10 s the articles fetched so far and the rate over the last
-10 s. Runs until killed.
+10 s. Runs until killed; meant for minutes (its feeds list every article published
+since the start).
 """
 
 import argparse
@@ -50,9 +51,16 @@ def main():
 
     # The crash configuration, every feed on its host, a wider collector.
     text = crash.config_text(bases[0])
+
+    def swap(text, old, new):
+        # The crash harness's configuration is edited, not copied: fail loudly if it changed.
+        assert old in text, f"crash.config_text no longer has {old!r}"
+        return text.replace(old, new)
+
     for k in range(args.feeds):
-        text = text.replace(f"{bases[0]}/feed/{k}.xml\"", f"{bases[k % args.hosts]}/feed/{k}.xml\"")
-    text = text.replace("concurrency = 4", "concurrency = 8").replace("max_articles_per_pass = 50", "max_articles_per_pass = 200")
+        text = swap(text, f"{bases[0]}/feed/{k}.xml\"", f"{bases[k % args.hosts]}/feed/{k}.xml\"")
+    text = swap(text, "concurrency = 4", "concurrency = 8")
+    text = swap(text, "max_articles_per_pass = 50", "max_articles_per_pass = 200")
     with open(args.config, "w") as f:
         f.write(text)
     print("ready", flush=True)
