@@ -85,7 +85,7 @@ for b in $BACKENDS; do
         wrk -t2 -c100 -d30s --latency -H "Cookie: yuqing_session=$session" "http://127.0.0.1:$PORT$path" \
             | grep -E "Latency|50%|99%|Requests/sec|Non-2xx|Socket errors|requests in"
     done
-    echo "serve RSS after the load: $(ps -o rss= -p $serve) KB"
+    echo "serve RSS after the load: $(ps -o rss= -p $serve) KB ($(grep -E '^Rss(Anon|File|Shmem):' /proc/$serve/status | tr -s ' \t' ' ' | tr '\n' ';'))"
     kill $site; wait $site 2>/dev/null || true
     grep "^site:" "$W/site-$b.log" | tail -n 12 | sed 's/^/ingest beside wrk: /'
     kill $serve; wait $serve 2>/dev/null || true

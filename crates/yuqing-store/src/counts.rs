@@ -105,9 +105,86 @@ impl CountCache {
     }
 }
 
+/// How long a [`Recent`] value is used: writes of this process clear it at once, other
+/// processes' (on a shared PostgreSQL) are seen within this.
+pub(crate) const RECENT_TTL: Duration = Duration::from_secs(2);
+
+/// A small value that every page shows and that changes rarely (the source names of the
+/// stream's filter, who is on duty now), kept for [`RECENT_TTL`]: under 100 connections
+/// each such query costs a page two thread hand-offs of the SQLite driver for the same
+/// answer. The writers of this process call [`Recent::clear`]; a read that raced with a
+/// write is not kept (the generation read before it no longer matches).
+#[derive(Debug)]
+pub(crate) struct Recent<T> {
+    generation: AtomicU64,
+    slot: Mutex<Option<(Instant, T)>>,
+}
+
+impl<T> Default for Recent<T> {
+    fn default() -> Self {
+        Recent { generation: AtomicU64::new(0), slot: Mutex::new(None) }
+    }
+}
+
+impl<T: Clone> Recent<T> {
+    /// The value if it was read less than [`RECENT_TTL`] ago.
+    pub(crate) fn get(&self) -> Option<T> {
+        self.get_at(Instant::now())
+    }
+
+    fn get_at(&self, now: Instant) -> Option<T> {
+        let slot = self.slot.lock().ok()?;
+        let (at, v) = slot.as_ref()?;
+        (now.saturating_duration_since(*at) < RECENT_TTL).then(|| v.clone())
+    }
+
+    /// Read before the query whose answer goes to [`Recent::put`].
+    pub(crate) fn before_read(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Keeps `v`, read when the generation was `generation`, unless a write came since.
+    pub(crate) fn put(&self, generation: u64, v: T) {
+        let Ok(mut slot) = self.slot.lock() else { return };
+        if self.generation.load(Ordering::Acquire) == generation {
+            *slot = Some((Instant::now(), v));
+        }
+    }
+
+    /// A write of this process changed the value: read it again next time.
+    pub(crate) fn clear(&self) {
+        let Ok(mut slot) = self.slot.lock() else { return };
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        *slot = None;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recent_value_is_cleared_by_a_write_and_expires() {
+        let r: Recent<Vec<String>> = Recent::default();
+        assert_eq!(r.get(), None);
+        let g = r.before_read();
+        r.put(g, vec!["a".into()]);
+        assert_eq!(r.get(), Some(vec!["a".into()]));
+        assert_eq!(r.get_at(Instant::now() + RECENT_TTL), None, "expired after the TTL");
+        r.clear();
+        assert_eq!(r.get(), None, "a write clears it");
+    }
+
+    #[test]
+    fn a_read_that_raced_with_a_write_is_not_kept() {
+        let r: Recent<i64> = Recent::default();
+        let g = r.before_read();
+        r.clear(); // a write lands while the read runs
+        r.put(g, 1);
+        assert_eq!(r.get(), None, "the older answer would hide the write for the TTL");
+        r.put(r.before_read(), 2);
+        assert_eq!(r.get(), Some(2));
+    }
 
     #[test]
     fn small_totals_are_exact_after_a_write() {

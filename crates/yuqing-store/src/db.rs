@@ -59,7 +59,9 @@ fn install_drivers() {
 }
 
 /// Opens the embedded database file (created when missing) in WAL mode.
-pub(crate) async fn connect_sqlite(db: &Path, max_connections: u32) -> Result<AnyPool> {
+/// `cache_kib`: each connection's page cache (see the writer's and the readers' in
+/// `Store::open_with`).
+pub(crate) async fn connect_sqlite(db: &Path, max_connections: u32, cache_kib: u32) -> Result<AnyPool> {
     install_drivers();
     let abs = if db.is_absolute() {
         db.to_path_buf()
@@ -77,7 +79,7 @@ pub(crate) async fn connect_sqlite(db: &Path, max_connections: u32) -> Result<An
         .max_connections(max_connections)
         .idle_timeout(None)
         .max_lifetime(None)
-        .after_connect(|conn, _meta| {
+        .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 // WAL: readers never block the writer; NORMAL sync is safe in WAL mode (a
                 // power cut may lose the last commits, never corrupt); busy_timeout lets a
@@ -86,11 +88,7 @@ pub(crate) async fn connect_sqlite(db: &Path, max_connections: u32) -> Result<An
                 conn.execute("PRAGMA synchronous = NORMAL").await?;
                 conn.execute("PRAGMA busy_timeout = 10000").await?;
                 conn.execute("PRAGMA foreign_keys = ON").await?;
-                // 16 MiB of page cache per connection (SQLite's default is 2 MiB): at a
-                // million items the ingest's index lookups otherwise read the same pages
-                // from the file again and again. Five connections (four readers, the
-                // writer): 80 MiB at most.
-                conn.execute("PRAGMA cache_size = -16384").await?;
+                conn.execute(format!("PRAGMA cache_size = -{cache_kib}").as_str()).await?;
                 Ok(())
             })
         })

@@ -158,8 +158,9 @@ impl Store {
         }
         let by = check_by(by)?;
         let _w = self.write_guard().await;
-        let id = insert_shift(&self.pool, shift, by).await?;
-        Ok(id)
+        let id = insert_shift(&self.pool, shift, by).await;
+        self.duty_recent.clear();
+        Ok(id?)
     }
 
     /// Stores the shifts of an import in one transaction: every shift is checked first,
@@ -193,6 +194,7 @@ impl Store {
             }
         }
         tx.commit().await?;
+        self.duty_recent.clear();
         Ok(imported)
     }
 
@@ -202,7 +204,9 @@ impl Store {
         let row = sqlx::query(&format!("DELETE FROM shifts WHERE id = $1 RETURNING {SHIFT_COLUMNS}"))
             .bind(id)
             .fetch_optional(&self.pool)
-            .await?;
+            .await;
+        self.duty_recent.clear();
+        let row = row?;
         row.as_ref().map(shift_from_row).transpose()
     }
 
@@ -246,6 +250,19 @@ impl Store {
 
     /// Who is on duty at `now` and the active sensitive period, in one query: cheap
     /// enough for every page.
+    /// [`Store::duty_now`] for the present moment, as the top bar of every page shows
+    /// it: read at most [`counts::RECENT_TTL`] ago (a shift that just ended may show for
+    /// that long); the duty writes of this process are seen at once.
+    pub async fn duty_now_recent(&self) -> Result<DutyNow> {
+        if let Some(d) = self.duty_recent.get() {
+            return Ok(d);
+        }
+        let generation = self.duty_recent.before_read();
+        let d = self.duty_now(Utc::now()).await?;
+        self.duty_recent.put(generation, d.clone());
+        Ok(d)
+    }
+
     pub async fn duty_now(&self, now: DateTime<Utc>) -> Result<DutyNow> {
         let rows = sqlx::query(
             "SELECT 'shift' AS kind, id, user_name AS text, from_at, to_at, note, created_by, created_at
@@ -294,8 +311,9 @@ impl Store {
         .bind(by)
         .bind(ts(Utc::now()))
         .fetch_one(&self.pool)
-        .await?;
-        Ok(id)
+        .await;
+        self.duty_recent.clear();
+        Ok(id?)
     }
 
     /// Deletes (withdraws) a sensitive period; returns it, or `None` when there is none.
@@ -304,7 +322,9 @@ impl Store {
         let row = sqlx::query(&format!("DELETE FROM sensitive_periods WHERE id = $1 RETURNING {PERIOD_COLUMNS}"))
             .bind(id)
             .fetch_optional(&self.pool)
-            .await?;
+            .await;
+        self.duty_recent.clear();
+        let row = row?;
         row.as_ref().map(period_from_row).transpose()
     }
 
@@ -321,7 +341,9 @@ impl Store {
         .bind(id)
         .bind(ts(now))
         .fetch_optional(&self.pool)
-        .await?;
+        .await;
+        self.duty_recent.clear();
+        let row = row?;
         row.as_ref().map(period_from_row).transpose()
     }
 

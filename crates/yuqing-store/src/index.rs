@@ -7,12 +7,13 @@
 
 use crate::search::{self, Node};
 use crate::{ItemFilter, StoreError};
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
 use tantivy::tokenizer::{LowerCaser, TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
@@ -212,11 +213,16 @@ impl SearchIndex {
     pub async fn commit(&self, max_id: i64) -> Result<(), StoreError> {
         let mut guard = self.writer().await?;
         let Some(w) = guard.as_mut() else { return Err(ix("no index writer")) };
-        let mut prepared = w.prepare_commit().map_err(ix)?;
-        prepared.set_payload(&max_id.to_string());
-        prepared.commit().map_err(ix)?;
+        // Waits for the indexing thread, writes the segment and syncs the files: tens of
+        // milliseconds once a second while collecting, which must not hold up the web
+        // requests of the same runtime worker.
+        crate::blocking(|| {
+            let mut prepared = w.prepare_commit().map_err(ix)?;
+            prepared.set_payload(&max_id.to_string());
+            prepared.commit().map_err(ix)
+        })?;
         drop(guard);
-        self.reader.reload().map_err(ix)
+        crate::blocking(|| self.reader.reload()).map_err(ix)
     }
 
     /// Removes everything (before a rebuild).
@@ -270,10 +276,18 @@ impl SearchIndex {
         let top =
             TopDocs::with_limit(limit.max(1)).and_offset(offset).order_by_fast_field::<i64>("sort_ts", Order::Desc);
         let (hits, total) = searcher.search(&query, &(top, Count)).map_err(ix)?;
+        // The ids from the `id` fast field (a column read), not from the stored
+        // documents: each stored read decompresses a block of the doc store.
         let mut ids = Vec::with_capacity(hits.len());
+        let mut columns: HashMap<u32, tantivy::columnar::Column<i64>> = HashMap::new();
         for (_ts, addr) in hits {
-            let doc: TantivyDocument = searcher.doc(addr).map_err(ix)?;
-            if let Some(id) = doc.get_first(f.id).and_then(|v| v.as_i64()) {
+            let column = match columns.entry(addr.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(searcher.segment_reader(addr.segment_ord).fast_fields().i64("id").map_err(ix)?)
+                }
+            };
+            if let Some(id) = column.first(addr.doc_id) {
                 ids.push(id);
             }
         }

@@ -245,6 +245,26 @@ pub struct Counts {
 /// (newest first): eight bands, so at most 200 fingerprints an item.
 const DUPLICATE_CANDIDATES_PER_BAND: usize = 25;
 
+/// Runs CPU work or file syncs of a few milliseconds (a search of the embedded index, its
+/// commit) without holding up the other tasks of the runtime's worker: with two workers
+/// under 100 connections, a search run inline made every request queued behind it wait.
+/// Inline on a current-thread runtime (tests), where `block_in_place` is not allowed.
+pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
+    }
+}
+
+/// PostgreSQL search: the most rows a newest-first walk may be expected to test for one
+/// page of hits for the walk to be tried ...
+const WALK_MAX_ROWS: f64 = 5_000.0;
+/// ... and the most it tests before the GIN index answers instead.
+const WALK_ROWS: i64 = 20_000;
+
 pub struct Store {
     pool: AnyPool,
     /// Where write transactions run ([`Store::begin_write`]): one connection on SQLite
@@ -265,6 +285,11 @@ pub struct Store {
     events: events::EventState,
     /// List totals counted a moment ago (see [`counts`]).
     counts: counts::CountCache,
+    /// The stream filter's source names and the top bar's duty line (see [`counts::Recent`]).
+    source_names_recent: counts::Recent<Vec<String>>,
+    duty_recent: counts::Recent<DutyNow>,
+    /// PostgreSQL's estimate of the items table's rows (see `newest_first_walk_is_short`).
+    item_estimate: counts::Recent<i64>,
     /// `[spikes] max_item_age` in seconds: older items are not counted (see [`spikes`]).
     spike_max_age_secs: std::sync::atomic::AtomicI64,
     /// The `[level]` table and rule priorities that spread raises levels by.
@@ -401,7 +426,10 @@ impl Store {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Io { path: data_dir.to_path_buf(), source: e })?;
         let url = database_url.trim();
         let (pool, backend) = if url.is_empty() {
-            (db::connect_sqlite(&data_dir.join("yuqing.db"), 4).await?, Backend::Sqlite)
+            // Readers keep 4 MiB of page cache each (SQLite's default is 2 MiB): another
+            // connection's write empties a reader's cache anyway, and while the collector
+            // writes all the time, 16 MiB each only added to serve's resident memory.
+            (db::connect_sqlite(&data_dir.join("yuqing.db"), 4, 4096).await?, Backend::Sqlite)
         } else if db::is_postgres_url(url) {
             (db::connect_postgres(url, 8).await?, Backend::Postgres)
         } else {
@@ -416,7 +444,9 @@ impl Store {
         // transaction, so writes rotating over the pool read the indexes from the file
         // again every time (about 140 reads an item at a hundred thousand items).
         let write_pool = match backend {
-            Backend::Sqlite => db::connect_sqlite(&data_dir.join("yuqing.db"), 1).await?,
+            // The writer keeps 16 MiB: at a million items the ingest's index lookups
+            // otherwise read the same pages from the file again and again.
+            Backend::Sqlite => db::connect_sqlite(&data_dir.join("yuqing.db"), 1, 16384).await?,
             Backend::Postgres => pool.clone(),
         };
         let (index, created) = match backend {
@@ -441,6 +471,9 @@ impl Store {
             owner,
             pending_max_id: AtomicU64::new(0),
             counts: counts::CountCache::default(),
+            source_names_recent: counts::Recent::default(),
+            duty_recent: counts::Recent::default(),
+            item_estimate: counts::Recent::default(),
             data_dir: data_dir.to_path_buf(),
             deadlines: std::sync::RwLock::new(yuqing_cases::DeadlineConfig::default()),
             events: events::EventState::new(),
@@ -682,8 +715,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
-        Ok(())
+        let done = tx.commit().await;
+        self.source_names_recent.clear();
+        Ok(done?)
     }
 
     /// Whether a canonical URL is stored as an item or was seen and found irrelevant.
@@ -1153,18 +1187,23 @@ impl Store {
         Ok(v.flatten().as_deref().and_then(parse_ts))
     }
 
-    /// Sources in the configuration, with their health.
     /// The configured sources' names in the order of [`Store::sources`], without their
     /// item counts: the stream's source filter, on every page view (counting a million
     /// items per source there cost more than the page itself).
     pub async fn source_names(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
+        if let Some(names) = self.source_names_recent.get() {
+            return Ok(names);
+        }
+        let generation = self.source_names_recent.before_read();
+        let names: Vec<String> = sqlx::query_scalar(
             "SELECT name FROM sources WHERE in_config = 1
              ORDER BY CASE tier WHEN 'local' THEN 1 WHEN 'home-city' THEN 2 WHEN 'home-province' THEN 3
                WHEN 'central' THEN 4 WHEN 'portal' THEN 5 WHEN 'provincial' THEN 6 WHEN 'other' THEN 7 ELSE 8 END, name",
         )
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        self.source_names_recent.put(generation, names.clone());
+        Ok(names)
     }
 
     /// Cases not closed: the navigation's badge on every page. Cached as list totals are
@@ -1182,6 +1221,7 @@ impl Store {
         Ok(n)
     }
 
+    /// Sources in the configuration, with their health.
     pub async fn sources(&self) -> Result<Vec<SourceHealth>> {
         let rows = sqlx::query(
             "SELECT s.*, (SELECT COUNT(*) FROM items i WHERE i.source = s.name) AS items
@@ -1218,7 +1258,7 @@ impl Store {
         let text = q.q.as_deref().map(str::trim).unwrap_or("");
         let query = search::parse(text);
         if let (Some(node), Some(index)) = (&query, &self.index) {
-            let (ids, total) = index.search(node, &q.filter, limit, q.offset)?;
+            let (ids, total) = blocking(|| index.search(node, &q.filter, limit, q.offset))?;
             let items = self.summaries(&ids).await?;
             return Ok(ItemPage { items, total });
         }
@@ -1245,6 +1285,31 @@ impl Store {
                 total
             }
         };
+        // A term in a tenth of a million items: PostgreSQL's planner fetches all its hits
+        // through the GIN index and sorts them (a second and more), where walking the
+        // newest-first index and testing each row finds a page of 50 after some 500 rows.
+        // When the count says the walk is short, the newest WALK_ROWS rows are tested
+        // (a subquery with its own LIMIT, which the GIN index cannot serve); a story's
+        // hits may all be older than that, and then the page is not full and the GIN
+        // plan below answers, having cost one bounded walk more.
+        if let Some(tsq) = &tsquery {
+            if self.newest_first_walk_is_short(total, limit + q.offset).await {
+                let mut walk = Sql::new(format!(
+                    "SELECT {ITEM_COLUMNS} FROM (SELECT {ITEM_COLUMNS}, sort_at, search_tsv FROM items WHERE 1 = 1"
+                ));
+                push_filter(&mut walk, &q.filter);
+                walk.push(" ORDER BY sort_at DESC, id DESC LIMIT ").bind(WALK_ROWS);
+                walk.push(") w WHERE search_tsv @@ ").bind(tsq.clone()).push("::tsquery");
+                walk.push(" ORDER BY sort_at DESC, id DESC LIMIT ").bind(limit as i64);
+                walk.push(" OFFSET ").bind(q.offset as i64);
+                let (sql, args) = walk.finish();
+                let rows = sqlx::query_with(&sql, args).fetch_all(&self.pool).await?;
+                if rows.len() == limit {
+                    let items = rows.iter().map(summary_from_row).collect::<Result<Vec<_>>>()?;
+                    return Ok(ItemPage { items, total: total as usize });
+                }
+            }
+        }
         let mut list_q = Sql::new(format!("SELECT {ITEM_COLUMNS} FROM items WHERE 1 = 1"));
         where_(&mut list_q);
         push_filter(&mut list_q, &q.filter);
@@ -1254,6 +1319,35 @@ impl Store {
         let rows = sqlx::query_with(&sql, args).fetch_all(&self.pool).await?;
         let items = rows.iter().map(summary_from_row).collect::<Result<Vec<_>>>()?;
         Ok(ItemPage { items, total: total as usize })
+    }
+
+    /// Whether reading items newest first finds `wanted` of `total` hits within
+    /// [`WALK_MAX_ROWS`] rows on average (PostgreSQL search; the table's size is the
+    /// planner's own estimate, `pg_class.reltuples`).
+    async fn newest_first_walk_is_short(&self, total: i64, wanted: usize) -> bool {
+        if total <= 0 {
+            return false;
+        }
+        let rows = match self.item_estimate.get() {
+            Some(n) => n,
+            None => {
+                let generation = self.item_estimate.before_read();
+                let n: f64 = match sqlx::query_scalar::<_, f64>(
+                    "SELECT reltuples::float8 FROM pg_class WHERE oid = 'items'::regclass",
+                )
+                .fetch_one(&self.pool)
+                .await
+                {
+                    Ok(n) => n,
+                    Err(_) => return false,
+                };
+                let n = n as i64;
+                self.item_estimate.put(generation, n);
+                n
+            }
+        };
+        // Never analysed (-1) or small: the planner's own choice is fine.
+        rows > 0 && (wanted as f64) * (rows as f64) / (total as f64) <= WALK_MAX_ROWS
     }
 
     /// The summaries of `ids` in the order given (one query, not one per id: a search

@@ -69,7 +69,7 @@ const FORBIDDEN_ZH: &str = "只有网宣办和管理员可以修改值班表和�
 /// Who is on duty now and the active period, for the top bar of every page. `None` when
 /// it cannot be read (the page still renders; the error is logged).
 pub(crate) async fn duty_now(state: &AppState) -> Option<DutyNow> {
-    match state.store.duty_now(Utc::now()).await {
+    match state.store.duty_now_recent().await {
         Ok(d) => Some(d),
         Err(e) => {
             tracing::warn!(error = %e, "could not read who is on duty");

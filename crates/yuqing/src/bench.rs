@@ -19,7 +19,7 @@ use yuqing_core::config::{Config, SourceConfig};
 use yuqing_core::{SourceKind, Tier};
 use yuqing_store::Store;
 
-pub async fn ingest(config: &Config, store: Arc<Store>, files: &[PathBuf]) -> Result<ExitCode> {
+pub async fn ingest(config: &Config, store: Arc<Store>, files: &[PathBuf], rounds: usize) -> Result<ExitCode> {
     let mut pages = Vec::with_capacity(files.len());
     for f in files {
         let raw = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
@@ -34,7 +34,7 @@ pub async fn ingest(config: &Config, store: Arc<Store>, files: &[PathBuf]) -> Re
         };
         pages.push((f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), body));
     }
-    let bytes: usize = pages.iter().map(|p| p.1.len()).sum();
+    let bytes: usize = pages.iter().map(|p| p.1.len()).sum::<usize>() * rounds;
     let source = SourceConfig {
         name: "bench".into(),
         kind: SourceKind::Page,
@@ -69,16 +69,21 @@ pub async fn ingest(config: &Config, store: Arc<Store>, files: &[PathBuf]) -> Re
     // channel is bounded so extraction never runs far ahead of the store.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let (tx, rx) = tokio::sync::mpsc::channel::<Option<Result<PreparedPage, String>>>(workers * 2);
-    let pages = Arc::new(std::sync::Mutex::new(pages.into_iter().enumerate()));
+    let count = pages.len();
+    let pages = Arc::new(pages);
+    let next_page = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let tz = config.org.timezone;
     let mut handles = Vec::new();
     for _ in 0..workers {
-        let (tx, pages, pipeline) = (tx.clone(), pages.clone(), pipeline.clone());
+        let (tx, pages, next_page, pipeline) = (tx.clone(), pages.clone(), next_page.clone(), pipeline.clone());
         handles.push(tokio::task::spawn_blocking(move || loop {
-            let next = pages.lock().ok().and_then(|mut p| p.next());
-            let Some((i, (name, body))) = next else { break };
-            let Ok(url) = url::Url::parse(&format!("http://bench.invalid/{run}/{i}/{name}")) else { continue };
-            let page = collected(url, body, tz);
+            let i = next_page.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if i >= count * rounds {
+                break;
+            }
+            let (round, (name, body)) = (i / count, &pages[i % count]);
+            let Ok(url) = url::Url::parse(&format!("http://bench.invalid/{run}/{round}/{i}/{name}")) else { continue };
+            let page = collected(url, body.clone(), tz);
             let prepared = page.map(|p| pipeline.prepare_page(p));
             if tx.blocking_send(prepared).is_err() {
                 break;

@@ -24,6 +24,12 @@ use yuqing_core::config::Config;
 use yuqing_core::{Category, Level, Role, Tier, Tone};
 use yuqing_store::{ItemFilter, ItemQuery, Store};
 
+/// mimalloc rather than glibc's malloc: under wrk, glibc's malloc and free (with
+/// `malloc_consolidate`) took about a quarter of `serve`'s CPU on the stream page, and its
+/// per-thread arenas keep freed memory resident (`docs/BENCHMARKS.md`, Scale).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "yuqing", version, about = "yuqing (舆情): a Chinese-first public-opinion monitoring desk")]
 struct Cli {
@@ -97,6 +103,11 @@ enum Command {
         /// Watch rule that decides relevance (default: everything with a common word is relevant).
         #[arg(long, default_value = "的 OR 是 OR the OR a")]
         rule: String,
+        /// Feed the pages this many times, each round under new URLs (the later rounds
+        /// are stored as reposts of the first): a run of a few seconds rather than a
+        /// fraction of one, for steadier figures.
+        #[arg(long, default_value_t = 1)]
+        rounds: usize,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -497,7 +508,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::BenchIngest { rule, files } => {
+        Command::BenchIngest { rule, rounds, files } => {
             let (mut config, _) = load_config(&cli)?;
             config.rules = vec![yuqing_core::config::RuleConfig {
                 name: "bench".into(),
@@ -508,7 +519,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }];
             let store = open_store(&cli).await?;
             store.claim_writer().await?;
-            let code = bench::ingest(&config, store.clone(), files).await;
+            let code = bench::ingest(&config, store.clone(), files, (*rounds).max(1)).await;
             store.close().await;
             code
         }
