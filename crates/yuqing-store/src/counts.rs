@@ -50,6 +50,9 @@ struct Entry {
 pub(crate) struct CountCache {
     generation: AtomicU64,
     entries: Mutex<HashMap<String, Entry>>,
+    /// One count at a time per filter when there is no total to serve meanwhile (see
+    /// [`CountCache::gate`]).
+    gates: Mutex<HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl CountCache {
@@ -97,6 +100,33 @@ impl CountCache {
             entries.clear();
         }
         entries.insert(key, Entry { at: Instant::now(), generation, total, refreshing: None });
+    }
+
+    /// The lock a reader holds while it counts `key` when [`CountCache::get`] had no
+    /// total for it: the readers that come meanwhile wait for that count and take its
+    /// answer (they call [`CountCache::fresh`] once they hold the lock) rather than count too.
+    /// When a server starts under load, 100 readers otherwise all counted the million
+    /// items at once, and the first stream pages took seconds.
+    pub(crate) fn gate(&self, key: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+        let mut gates = match self.gates.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if gates.len() >= MAX_ENTRIES && !gates.contains_key(key) {
+            gates.clear();
+        }
+        gates.entry(key.to_string()).or_default().clone()
+    }
+
+    /// The cached total for `key` only if it is within the rule without serving stale
+    /// (young, and for small totals unchanged): what a reader checks once it holds the
+    /// [`CountCache::gate`], to take the count of the reader before it.
+    pub(crate) fn fresh(&self, key: &str) -> Option<i64> {
+        let entries = self.entries.lock().ok()?;
+        let e = entries.get(key)?;
+        let young = Instant::now().saturating_duration_since(e.at) < TTL;
+        let valid = e.total >= EXACT_BELOW || e.generation == self.generation();
+        (young && valid).then_some(e.total)
     }
 
     /// The generation to pass to [`CountCache::put`]: read it before counting.
@@ -184,6 +214,37 @@ mod tests {
         assert_eq!(r.get(), None, "the older answer would hide the write for the TTL");
         r.put(r.before_read(), 2);
         assert_eq!(r.get(), Some(2));
+    }
+
+    #[test]
+    fn fresh_never_serves_a_stale_total() {
+        let c = CountCache::default();
+        c.put("big".into(), c.before_count(), 50_000);
+        c.put("small".into(), c.before_count(), 12);
+        assert_eq!((c.fresh("big"), c.fresh("small")), (Some(50_000), Some(12)));
+        c.bump();
+        assert_eq!((c.fresh("big"), c.fresh("small")), (Some(50_000), None), "a write: small totals are counted again");
+        assert_eq!(c.fresh("none"), None);
+    }
+
+    #[tokio::test]
+    async fn readers_without_a_total_wait_for_the_one_counting() {
+        let c = std::sync::Arc::new(CountCache::default());
+        let gate = c.gate("all");
+        let first = gate.lock().await;
+        let (c2, waited) = (c.clone(), std::sync::Arc::new(AtomicU64::new(0)));
+        let w = waited.clone();
+        let second = tokio::spawn(async move {
+            let gate = c2.gate("all");
+            let _g = gate.lock().await;
+            w.store(1, Ordering::SeqCst);
+            c2.fresh("all")
+        });
+        tokio::task::yield_now().await;
+        assert_eq!(waited.load(Ordering::SeqCst), 0, "the second reader waits for the count");
+        c.put("all".into(), c.before_count(), 1_000_000);
+        drop(first);
+        assert_eq!(second.await.expect("join"), Some(1_000_000), "and takes its answer");
     }
 
     #[test]

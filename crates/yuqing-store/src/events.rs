@@ -687,6 +687,24 @@ impl Store {
             .await?)
     }
 
+    /// The event of an item as its page links to it: (id, title, items), in one query. The
+    /// full [`Store::event_summary`] also counts the event's sources per tier: at a
+    /// million items a story's event has thousands of sources, which made that count most
+    /// of the item page's cost.
+    pub async fn event_brief_of(&self, item_id: i64) -> Result<Option<(i64, String, i64)>> {
+        let row = sqlx::query(
+            "SELECT e.id, e.title, e.items FROM event_items ei JOIN events e ON e.id = ei.event_id
+             WHERE ei.item_id = $1",
+        )
+        .bind(item_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(r) => Ok(Some((r.try_get("id")?, r.try_get("title")?, r.try_get("items")?))),
+            None => Ok(None),
+        }
+    }
+
     /// An event's summary, without its lists.
     pub async fn event_summary(&self, id: i64) -> Result<Option<EventSummary>> {
         let Some(r) = sqlx::query(

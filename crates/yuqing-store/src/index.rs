@@ -55,7 +55,24 @@ pub struct SearchIndex {
     /// commands) can then run beside a `yuqing serve` that holds tantivy's writer lock.
     writer: tokio::sync::Mutex<Option<IndexWriter>>,
     fields: Fields,
+    /// Results of searches on the index as it is now (see [`SearchIndex::search`]).
+    results: std::sync::Mutex<ResultCache>,
 }
+
+/// Search results of the current index snapshot: at a million items a common term has
+/// hundreds of thousands of hits, every one of which is counted and ranked by time (about
+/// 3 ms), and under load the same search comes again and again. An entry is used only
+/// while the reader's generation is the one it was computed on, so an answer from the
+/// cache is exactly the answer of searching again; a commit (once a second at most
+/// while collecting) starts a new generation.
+#[derive(Default)]
+struct ResultCache {
+    generation: u64,
+    entries: HashMap<String, (Vec<i64>, usize)>,
+}
+
+/// Distinct searches kept per generation; when full the cache is emptied.
+const RESULT_CACHE_ENTRIES: usize = 256;
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
@@ -151,7 +168,16 @@ impl SearchIndex {
         };
         index.tokenizers().register(TOKENIZER, TextAnalyzer::builder(JiebaTokenizer).filter(LowerCaser).build());
         let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into().map_err(ix)?;
-        Ok((SearchIndex { index, reader, writer: tokio::sync::Mutex::new(None), fields }, created))
+        Ok((
+            SearchIndex {
+                index,
+                reader,
+                writer: tokio::sync::Mutex::new(None),
+                fields,
+                results: std::sync::Mutex::new(ResultCache::default()),
+            },
+            created,
+        ))
     }
 
     /// Takes the writer now, so that a command learns at once whether another process has it.
@@ -245,6 +271,16 @@ impl SearchIndex {
         limit: usize,
         offset: usize,
     ) -> Result<(Vec<i64>, usize), StoreError> {
+        let searcher = self.reader.searcher();
+        let generation = searcher.generation().generation_id();
+        let key = format!("{node:?}|{filter:?}|{limit}|{offset}");
+        if let Ok(cache) = self.results.lock() {
+            if cache.generation == generation {
+                if let Some((ids, total)) = cache.entries.get(&key) {
+                    return Ok((ids.clone(), *total));
+                }
+            }
+        }
         let f = self.fields;
         let query = search::tantivy_query::build(node, &[f.title, f.content]);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
@@ -272,7 +308,6 @@ impl SearchIndex {
             clauses.push((Occur::Must, Box::new(RangeQuery::new_i64_bounds("sort_ts".to_string(), lo, hi))));
         }
         let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
         let top =
             TopDocs::with_limit(limit.max(1)).and_offset(offset).order_by_fast_field::<i64>("sort_ts", Order::Desc);
         let (hits, total) = searcher.search(&query, &(top, Count)).map_err(ix)?;
@@ -293,6 +328,17 @@ impl SearchIndex {
         }
         if limit == 0 {
             ids.clear();
+        }
+        if let Ok(mut cache) = self.results.lock() {
+            // A newer generation replaces the cache; an older one (a search that began
+            // before a reload and ends after it) is not kept.
+            if generation > cache.generation || cache.entries.len() >= RESULT_CACHE_ENTRIES {
+                cache.entries.clear();
+                cache.generation = cache.generation.max(generation);
+            }
+            if cache.generation == generation {
+                cache.entries.insert(key, (ids.clone(), total));
+            }
         }
         Ok((ids, total))
     }

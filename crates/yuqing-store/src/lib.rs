@@ -1214,6 +1214,11 @@ impl Store {
         if let Some(n) = self.counts.get(KEY) {
             return Ok(n);
         }
+        let gate = self.counts.gate(KEY);
+        let _counting = gate.lock().await;
+        if let Some(n) = self.counts.fresh(KEY) {
+            return Ok(n);
+        }
         let generation = self.counts.before_count();
         let n: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE state != 'closed'").fetch_one(&self.pool).await?;
@@ -1274,7 +1279,12 @@ impl Store {
         let key = format!("{:?}|{:?}", q.filter, tsquery);
         let total: i64 = match self.counts.get(&key) {
             Some(total) => total,
-            None => {
+            None => 'count: {
+                let gate = self.counts.gate(&key);
+                let _counting = gate.lock().await;
+                if let Some(total) = self.counts.fresh(&key) {
+                    break 'count total;
+                }
                 let generation = self.counts.before_count();
                 let mut count_q = Sql::new("SELECT COUNT(*) FROM items WHERE 1 = 1");
                 where_(&mut count_q);

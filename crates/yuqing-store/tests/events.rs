@@ -143,6 +143,11 @@ async fn reposts_and_follow_ups_join_other_stories_do_not_on(store: &Store) {
     assert_eq!(e.event.first_tier, Tier::Local);
     assert_eq!(e.event.title, "上犹县发放耕地地力保护补贴");
     assert_eq!(e.event.items, 3);
+    // What an item's page links to, read in one query.
+    let brief = Some((a, "上犹县发放耕地地力保护补贴".to_string(), 3));
+    assert_eq!(store.event_brief_of(f).await.expect("brief"), brief);
+    assert_eq!(store.event_brief_of(o).await.expect("brief").map(|b| b.2), Some(1));
+    assert_eq!(store.event_brief_of(i64::MAX).await.expect("brief"), None);
     let tiers: Vec<(Tier, i64)> = e.event.sources_per_tier.iter().map(|t| (t.tier, t.sources)).collect();
     assert_eq!(tiers, vec![(Tier::Local, 1), (Tier::Portal, 1), (Tier::HomeCity, 1)]);
     // Items per hour (UTC): 02:05 and 02:40 in one hour, 04:30 in another.

@@ -667,4 +667,21 @@ async fn a_common_term_pages_alike_on(store: &Store, backend: yuqing_store::Back
     let negative: Vec<i64> = hits.iter().filter(|h| h.1 == Tone::Negative).map(|h| h.0).collect();
     let want: Vec<i64> = expected.iter().copied().filter(|id| !negative.contains(id)).take(10).collect();
     assert_eq!(page.items.iter().map(|s| s.id).collect::<Vec<_>>(), want, "{backend:?}");
+
+    // The same search again after a new hit is stored and committed: the new hit comes
+    // first and is counted (searches of an unchanged index may be answered from memory).
+    let again = ItemQuery { q: Some("补贴".into()), limit: 5, ..Default::default() };
+    assert_eq!(store.items(&again).await.expect("search").total, 80);
+    let newest = item(
+        "https://p.example/new",
+        "最新一批补贴发放",
+        "县财政局今天发放最新一批耕地地力保护补贴，涉及农户一千余户。",
+        "2026-12-01T09:00:00+08:00",
+        Tone::Neutral,
+        Tier::Local,
+    );
+    let IngestOutcome::New { id } = store.ingest(newest).await.expect("ingest") else { panic!("new") };
+    store.flush().await.expect("flush the index");
+    let page = store.items(&again).await.expect("search");
+    assert_eq!((page.total, page.items[0].id), (81, id), "{backend:?}");
 }

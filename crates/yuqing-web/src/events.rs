@@ -73,9 +73,8 @@ pub(crate) async fn api_get(
 
 /// For the item page: the item's event when it has others in it (`{id, title, items}`).
 pub(crate) async fn event_link(state: &AppState, item_id: i64) -> Result<Option<serde_json::Value>, WebError> {
-    let Some(id) = state.store.event_of(item_id).await? else { return Ok(None) };
-    let Some(e) = state.store.event_summary(id).await? else { return Ok(None) };
-    Ok((e.items > 1).then(|| serde_json::json!({ "id": e.id, "title": e.title, "items": e.items })))
+    let Some((id, title, items)) = state.store.event_brief_of(item_id).await? else { return Ok(None) };
+    Ok((items > 1).then(|| serde_json::json!({ "id": id, "title": title, "items": items })))
 }
 
 /// One bar of the chart, in SVG user units, with its label.
