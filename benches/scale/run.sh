@@ -9,6 +9,7 @@
 #   BACKENDS=sqlite benches/scale/run.sh 200000
 #   FILL=no benches/scale/run.sh          # reuse the stores of an earlier run
 #   RUNS=200 PG_RUNS=40                   # bench-search runs per query (the defaults)
+#   REINDEX=no                            # skip the timed rebuild of the index at the end
 #   PG_FILL=copy benches/scale/run.sh     # PostgreSQL loaded from the SQLite store just
 #                                         # filled (sqlite-to-postgres.sh): the same items,
 #                                         # in minutes rather than hours
@@ -89,5 +90,7 @@ for b in $BACKENDS; do
     kill $site; wait $site 2>/dev/null || true
     grep "^site:" "$W/site-$b.log" | tail -n 12 | sed 's/^/ingest beside wrk: /'
     kill $serve; wait $serve 2>/dev/null || true
-    /usr/bin/time -f "reindex: %e s wall, peak RSS %M KB" "$BIN" "${args[@]}" reindex 2>&1 | tail -n 2
+    if [ "${REINDEX:-yes}" = yes ]; then
+        /usr/bin/time -f "reindex: %e s wall, peak RSS %M KB" "$BIN" "${args[@]}" reindex 2>&1 | tail -n 2
+    fi
 done
