@@ -58,3 +58,9 @@ done
 "${PSQL[@]}" -c "VACUUM ANALYZE"
 echo "copy: $(( $(date +%s) - start )) s"
 /usr/bin/time -f "reindex (PostgreSQL full text): %e s wall, peak RSS %M KB" "$BIN" --data "$scratch" --database-url "$url" reindex 2>&1 | tail -n 2
+# The reindex rewrote every row: vacuum again, as autovacuum would on a live server, so
+# that counts can use the visibility map (a million items: COUNT(*) 1.5 s before, 0.1 s
+# after) and the planner knows the full-text statistics.
+start=$(date +%s)
+"${PSQL[@]}" -c "VACUUM ANALYZE items"
+echo "vacuum after the reindex: $(( $(date +%s) - start )) s"

@@ -108,6 +108,12 @@ pub(crate) async fn connect_postgres(url: &str, max_connections: u32) -> Result<
                 // Times are compared as text: make sure the session speaks UTF-8 and UTC.
                 conn.execute("SET client_encoding = 'UTF8'").await?;
                 conn.execute("SET TIME ZONE 'UTC'").await?;
+                // Counting a full-text term with 300,000 hits at a million items: with
+                // the server's default 4 MB the bitmap of matching rows goes lossy and
+                // every row of the lossy pages is read and tested again (3.0 s); 32 MB
+                // keeps it exact (1.2 s, or 0.9 s once vacuumed). Only queries that need it
+                // use it.
+                conn.execute("SET work_mem = '32MB'").await?;
                 Ok(())
             })
         })
