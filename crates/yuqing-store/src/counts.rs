@@ -130,14 +130,17 @@ impl CountCache {
         gates.entry(key.to_string()).or_default().clone()
     }
 
-    /// The cached total for `key` only if it is within the rule without serving stale
-    /// (young, and for small totals unchanged): what a reader checks once it holds the
-    /// [`CountCache::gate`], to take the count of the reader before it.
-    pub(crate) fn fresh(&self, key: &str) -> Option<i64> {
+    /// The cached total for `key` only if it is young and, for a small total, counted
+    /// from a generation no older than `arrived` (read by the caller before it waited at
+    /// the [`CountCache::gate`]): a count that began after every write the caller could
+    /// have seen is as exact as its own. What a reader checks once it holds the gate, to
+    /// take the count of the reader before it; under steady writes the readers waiting
+    /// for a small total then count once, not one after another.
+    pub(crate) fn fresh(&self, key: &str, arrived: u64) -> Option<i64> {
         let entries = self.entries.lock().ok()?;
         let e = entries.get(key)?;
         let young = Instant::now().saturating_duration_since(e.at) < e.life;
-        let valid = e.total >= EXACT_BELOW || e.generation == self.generation();
+        let valid = e.total >= EXACT_BELOW || e.generation >= arrived;
         (young && valid).then_some(e.total)
     }
 
@@ -250,10 +253,17 @@ mod tests {
         let c = CountCache::default();
         c.put("big".into(), c.before_count(), 50_000, Duration::ZERO);
         c.put("small".into(), c.before_count(), 12, Duration::ZERO);
-        assert_eq!((c.fresh("big"), c.fresh("small")), (Some(50_000), Some(12)));
+        let arrived = c.before_count();
+        assert_eq!((c.fresh("big", arrived), c.fresh("small", arrived)), (Some(50_000), Some(12)));
         c.bump();
-        assert_eq!((c.fresh("big"), c.fresh("small")), (Some(50_000), None), "a write: small totals are counted again");
-        assert_eq!(c.fresh("none"), None);
+        let later = c.before_count();
+        assert_eq!(
+            (c.fresh("big", later), c.fresh("small", later)),
+            (Some(50_000), None),
+            "a write before the reader came: small totals are counted again"
+        );
+        assert_eq!(c.fresh("small", arrived), Some(12), "a write after it came: the count is as good as its own");
+        assert_eq!(c.fresh("none", arrived), None);
     }
 
     #[tokio::test]
@@ -264,10 +274,11 @@ mod tests {
         let (c2, waited) = (c.clone(), std::sync::Arc::new(AtomicU64::new(0)));
         let w = waited.clone();
         let second = tokio::spawn(async move {
+            let arrived = c2.before_count();
             let gate = c2.gate("all");
             let _g = gate.lock().await;
             w.store(1, Ordering::SeqCst);
-            c2.fresh("all")
+            c2.fresh("all", arrived)
         });
         tokio::task::yield_now().await;
         assert_eq!(waited.load(Ordering::SeqCst), 0, "the second reader waits for the count");

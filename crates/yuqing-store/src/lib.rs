@@ -1214,9 +1214,10 @@ impl Store {
         if let Some(n) = self.counts.get(KEY) {
             return Ok(n);
         }
+        let arrived = self.counts.before_count();
         let gate = self.counts.gate(KEY);
         let _counting = gate.lock().await;
-        if let Some(n) = self.counts.fresh(KEY) {
+        if let Some(n) = self.counts.fresh(KEY, arrived) {
             return Ok(n);
         }
         let generation = self.counts.before_count();
@@ -1289,9 +1290,10 @@ impl Store {
         let total: i64 = match self.counts.get(&key) {
             Some(total) => total,
             None => 'count: {
+                let arrived = self.counts.before_count();
                 let gate = self.counts.gate(&key);
                 let _counting = gate.lock().await;
-                if let Some(total) = self.counts.fresh(&key) {
+                if let Some(total) = self.counts.fresh(&key, arrived) {
                     break 'count total;
                 }
                 let generation = self.counts.before_count();
