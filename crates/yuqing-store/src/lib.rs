@@ -246,10 +246,11 @@ pub struct Counts {
 const DUPLICATE_CANDIDATES_PER_BAND: usize = 25;
 
 /// Runs CPU work or file syncs of a few milliseconds (a search of the embedded index, its
-/// commit) without holding up the other tasks of the runtime's worker: with two workers
-/// under 100 connections, a search run inline made every request queued behind it wait.
-/// Inline on a current-thread runtime (tests), where `block_in_place` is not allowed.
-pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
+/// commit, a page's judgement in the pipeline) without holding up the other tasks of the
+/// runtime's worker: with two workers under 100 connections, a search run inline made
+/// every request queued behind it wait. Inline on a current-thread runtime (tests), where
+/// `block_in_place` is not allowed.
+pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
     let multi = tokio::runtime::Handle::try_current()
         .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
     if multi {

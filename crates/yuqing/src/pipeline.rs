@@ -48,13 +48,7 @@ impl Pipeline {
     /// is allowed, so that the web server's tasks on the same runtime are not held up;
     /// the transaction is shared with other pages waiting at the same time (group commit).
     pub async fn ingest_page(&self, page: CollectedPage) -> Result<Accepted, String> {
-        let multi_thread = tokio::runtime::Handle::try_current()
-            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        let prepared = if multi_thread {
-            tokio::task::block_in_place(|| self.prepare_page(page))?
-        } else {
-            self.prepare_page(page)?
-        };
+        let prepared = yuqing_store::blocking(|| self.prepare_page(page))?;
         self.store_prepared(prepared).await
     }
 
