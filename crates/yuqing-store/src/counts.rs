@@ -24,6 +24,14 @@
 //!   takes tens of milliseconds, and 100 readers all counting at once every [`TTL`]
 //!   made the stream's p99 latency ten times its median.
 //!
+//! - on PostgreSQL, a count that is not done within [`COUNT_BUDGET`] goes on in the
+//!   background while the page answers with the total kept before (if any) or the
+//!   planner's estimate, which the page marks as such ("约"); readers that come
+//!   meanwhile take that estimate ([`CountCache::estimate`]) rather than wait. At a
+//!   million items the first count of a term in a third of them took seconds under
+//!   load, and every connection's first search waited for it. An estimate is used only
+//!   when it is large ([`EXACT_BELOW`] or more): a small total is always counted.
+//!
 //! The cache holds at most [`MAX_ENTRIES`] filters; when full it is emptied, which is
 //! simpler than an LRU and costs one recount per filter.
 
@@ -44,6 +52,9 @@ pub(crate) const STALE_MAX: Duration = Duration::from_secs(30);
 pub(crate) const COST_FACTOR: u32 = 10;
 /// ... but never longer than this.
 pub(crate) const LARGE_TTL_MAX: Duration = Duration::from_secs(60);
+/// How long a PostgreSQL reader waits for an exact count before it answers with an
+/// estimate and lets the count finish in the background.
+pub(crate) const COUNT_BUDGET: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -63,6 +74,14 @@ pub(crate) struct CountCache {
     /// One count at a time per filter when there is no total to serve meanwhile (see
     /// [`CountCache::gate`]).
     gates: Mutex<HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+    /// Estimates of totals being counted in the background (see the module comment).
+    estimates: Mutex<HashMap<String, (Instant, i64)>>,
+    /// Tests only ([`CountCache::tune`]): the budget in milliseconds + 1 (0: the default
+    /// [`COUNT_BUDGET`]) and the smallest estimate used (0: [`EXACT_BELOW`]).
+    budget_ms: AtomicU64,
+    estimate_from: AtomicU64,
+    /// Tests only: milliseconds every background count waits before it begins.
+    delay_ms: AtomicU64,
 }
 
 impl CountCache {
@@ -111,7 +130,45 @@ impl CountCache {
             entries.clear();
         }
         let life = if total < EXACT_BELOW { TTL } else { TTL.max(took * COST_FACTOR).min(LARGE_TTL_MAX) };
+        if let Ok(mut estimates) = self.estimates.lock() {
+            estimates.remove(&key);
+        }
         entries.insert(key, Entry { at: Instant::now(), generation, total, life, refreshing: None });
+    }
+
+    /// The last total counted for `key` if it is large, however old (at most
+    /// [`STALE_MAX`] past its life): what the reader counting it again answers with when
+    /// that count goes on in the background, as the other readers do meanwhile.
+    pub(crate) fn stale(&self, key: &str) -> Option<i64> {
+        let entries = self.entries.lock().ok()?;
+        let e = entries.get(key)?;
+        let age = Instant::now().saturating_duration_since(e.at);
+        (e.total >= EXACT_BELOW && age < e.life + STALE_MAX).then_some(e.total)
+    }
+
+    /// Notes the estimate answered for `key` while its count runs in the background;
+    /// [`CountCache::put`] (or [`CountCache::forget_estimate`]) ends it.
+    pub(crate) fn set_estimate(&self, key: &str, total: i64) {
+        let Ok(mut estimates) = self.estimates.lock() else { return };
+        if estimates.len() >= MAX_ENTRIES && !estimates.contains_key(key) {
+            estimates.clear();
+        }
+        estimates.insert(key.to_string(), (Instant::now(), total));
+    }
+
+    /// The count of `key` that ran in the background failed: no estimate stands for it.
+    pub(crate) fn forget_estimate(&self, key: &str) {
+        if let Ok(mut estimates) = self.estimates.lock() {
+            estimates.remove(key);
+        }
+    }
+
+    /// The estimate answered for `key` while it is counted (see the module comment),
+    /// for at most [`STALE_MAX`].
+    pub(crate) fn estimate(&self, key: &str) -> Option<i64> {
+        let estimates = self.estimates.lock().ok()?;
+        let (at, total) = estimates.get(key)?;
+        (at.elapsed() < STALE_MAX).then_some(*total)
     }
 
     /// The lock a reader holds while it counts `key` when [`CountCache::get`] had no
@@ -142,6 +199,38 @@ impl CountCache {
         let young = Instant::now().saturating_duration_since(e.at) < e.life;
         let valid = e.total >= EXACT_BELOW || e.generation >= arrived;
         (young && valid).then_some(e.total)
+    }
+
+    /// How long a PostgreSQL reader waits for a count ([`COUNT_BUDGET`]).
+    pub(crate) fn budget(&self) -> Duration {
+        match self.budget_ms.load(Ordering::Relaxed) {
+            0 => COUNT_BUDGET,
+            n => Duration::from_millis(n - 1),
+        }
+    }
+
+    /// The smallest total answered with an estimate ([`EXACT_BELOW`]).
+    pub(crate) fn estimate_from(&self) -> i64 {
+        match self.estimate_from.load(Ordering::Relaxed) {
+            0 => EXACT_BELOW,
+            n => n as i64,
+        }
+    }
+
+    /// For tests, whose counts are never slow: another budget and estimate floor, and a
+    /// wait before each count.
+    pub(crate) fn tune(&self, budget: Duration, estimate_from: i64, delay: Duration) {
+        self.budget_ms.store(budget.as_millis() as u64 + 1, Ordering::Relaxed);
+        self.estimate_from.store(estimate_from.max(1) as u64, Ordering::Relaxed);
+        self.delay_ms.store(delay.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// The wait [`CountCache::tune`] set (tests only; none otherwise).
+    pub(crate) fn delay(&self) -> Option<Duration> {
+        match self.delay_ms.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(Duration::from_millis(n)),
+        }
     }
 
     /// The generation to pass to [`CountCache::put`]: read it before counting.
@@ -338,6 +427,29 @@ mod tests {
         c.bump(); // a write committed while the count ran
         c.put("all".into(), g, 3, Duration::ZERO);
         assert_eq!(c.get("all"), None);
+    }
+
+    #[test]
+    fn an_estimate_stands_until_the_count_is_put() {
+        let c = CountCache::default();
+        assert_eq!(c.estimate("all"), None);
+        c.set_estimate("all", 300_000);
+        assert_eq!(c.estimate("all"), Some(300_000));
+        c.put("all".into(), c.before_count(), 322_630, Duration::from_secs(2));
+        assert_eq!(c.estimate("all"), None, "the exact count replaces it");
+        assert_eq!(c.get("all"), Some(322_630));
+        c.set_estimate("other", 20_000);
+        c.forget_estimate("other");
+        assert_eq!(c.estimate("other"), None, "a failed count leaves no estimate behind");
+    }
+
+    #[test]
+    fn a_stale_total_is_only_a_large_one() {
+        let c = CountCache::default();
+        c.put("big".into(), c.before_count(), 50_000, Duration::ZERO);
+        c.put("small".into(), c.before_count(), 12, Duration::ZERO);
+        c.bump();
+        assert_eq!((c.stale("big"), c.stale("small"), c.stale("none")), (Some(50_000), None, None));
     }
 
     #[test]

@@ -39,7 +39,7 @@ use sqlx::{Any, Row, Transaction};
 use std::collections::HashMap;
 use yuqing_core::config::{LevelConfig, Priority};
 use yuqing_core::Tier;
-use yuqing_judge::events::terms::{term_frequencies, KeyTerms, Signature, TermConfig};
+use yuqing_judge::events::terms::{term_frequencies, term_frequencies_of, KeyTerms, Signature, TermConfig};
 use yuqing_judge::events::{cosine, merge_profile, shares_anchor, GrouperConfig};
 use yuqing_judge::level::{level_with, LevelInput};
 
@@ -250,9 +250,9 @@ impl Store {
     }
 
     /// The item's key terms (segmentation: CPU only, on any thread).
-    pub(crate) fn event_terms(&self, item: &NewItem) -> Prepared {
+    pub(crate) fn event_terms(&self, item: &NewItem, words: &yuqing_text::segment::ItemWords) -> Prepared {
         Prepared {
-            tf: term_frequencies(&self.events.term_cfg, &item.title, &item.content),
+            tf: term_frequencies_of(&self.events.term_cfg, words, &item.title, &item.content),
             counted: Default::default(),
         }
     }

@@ -15,7 +15,7 @@ use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
-use tantivy::tokenizer::{LowerCaser, TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::tokenizer::{LowerCaser, PreTokenizedString, TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
 
 const TOKENIZER: &str = "yuqing_jieba";
@@ -33,6 +33,9 @@ pub struct IndexDoc<'a> {
     pub level: &'a str,
     pub categories: &'a [String],
     pub sort_ts: i64,
+    /// Title and text tokens made beforehand from the item's words (see
+    /// `search::Prepared`); `None` tokenizes the text here.
+    pub tokens: Option<(&'a [Token], &'a [Token])>,
 }
 
 #[derive(Clone, Copy)]
@@ -108,24 +111,33 @@ struct JiebaStream {
 impl Tokenizer for JiebaTokenizer {
     type TokenStream<'a> = JiebaStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> JiebaStream {
-        let base = text.as_ptr() as usize;
-        let mut tokens = Vec::new();
-        for w in yuqing_text::segment::search_words(text) {
-            // The same tokens as `search::tokens`, which PostgreSQL's full text stores.
-            if !search::keep_token(w) {
-                continue;
-            }
-            let from = w.as_ptr() as usize - base;
-            tokens.push(Token {
-                offset_from: from,
-                offset_to: from + w.len(),
-                position: tokens.len(),
-                text: w.to_string(),
-                position_length: 1,
-            });
-        }
+        // Lower-cased by the analyzer's LowerCaser after this.
+        let tokens = index_tokens(text, yuqing_text::segment::search_words(text), false);
         JiebaStream { tokens, i: 0 }
     }
+}
+
+/// The index's tokens of `text` from its jieba search words (slices of `text`): the same
+/// tokens as `search::tokens`, which PostgreSQL's full text stores, numbered in order,
+/// with their byte offsets; lower-cased when `lower` (pre-tokenized text skips the
+/// analyzer's LowerCaser).
+pub(crate) fn index_tokens<'a>(text: &'a str, words: impl IntoIterator<Item = &'a str>, lower: bool) -> Vec<Token> {
+    let base = text.as_ptr() as usize;
+    let mut tokens = Vec::new();
+    for w in words {
+        if !search::keep_token(w) {
+            continue;
+        }
+        let from = w.as_ptr() as usize - base;
+        tokens.push(Token {
+            offset_from: from,
+            offset_to: from + w.len(),
+            position: tokens.len(),
+            text: if lower { w.to_lowercase() } else { w.to_string() },
+            position_length: 1,
+        });
+    }
+    tokens
 }
 
 impl TokenStream for JiebaStream {
@@ -220,8 +232,23 @@ impl SearchIndex {
             w.delete_term(Term::from_field_i64(f.id, d.id));
             let mut doc = TantivyDocument::default();
             doc.add_i64(f.id, d.id);
-            doc.add_text(f.title, d.title);
-            doc.add_text(f.content, d.content);
+            match d.tokens {
+                // The text itself is not stored: the tokens are all the index keeps.
+                Some((title, content)) => {
+                    doc.add_pre_tokenized_text(
+                        f.title,
+                        PreTokenizedString { text: String::new(), tokens: title.to_vec() },
+                    );
+                    doc.add_pre_tokenized_text(
+                        f.content,
+                        PreTokenizedString { text: String::new(), tokens: content.to_vec() },
+                    );
+                }
+                None => {
+                    doc.add_text(f.title, d.title);
+                    doc.add_text(f.content, d.content);
+                }
+            }
             doc.add_text(f.source, d.source);
             doc.add_text(f.tier, d.tier);
             doc.add_text(f.tone, d.tone);

@@ -72,6 +72,7 @@ use std::time::Duration;
 use tokio::sync::MutexGuard;
 use yuqing_core::config::SourceConfig;
 use yuqing_core::{Category, Level, Tier, Tone};
+use yuqing_text::segment::ItemWords;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -116,6 +117,8 @@ pub struct PreparedItem {
     /// Content type and compressed body of the raw page.
     raw: Option<(Option<String>, Vec<u8>)>,
     terms: events::Prepared,
+    /// The item's search tokens, from the same segmentation as its key terms.
+    search: search::Prepared,
 }
 
 /// A judged, relevant item ready to be stored.
@@ -211,6 +214,11 @@ pub struct ItemQuery {
 pub struct ItemPage {
     pub items: Vec<ItemSummary>,
     pub total: usize,
+    /// `total` is PostgreSQL's estimate, not a count: a very common term's count was
+    /// still running when the page was due (see `counts.rs`). Shown as "约 N"; the API
+    /// sends `"total_estimated": true` only then.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub total_estimated: bool,
 }
 
 /// A source with its health.
@@ -285,7 +293,7 @@ pub struct Store {
     /// Grouping items into events (see [`events`]).
     events: events::EventState,
     /// List totals counted a moment ago (see [`counts`]).
-    counts: counts::CountCache,
+    counts: std::sync::Arc<counts::CountCache>,
     /// The stream filter's source names and the top bar's duty line (see [`counts::Recent`]).
     source_names_recent: counts::Recent<Vec<String>>,
     duty_recent: counts::Recent<DutyNow>,
@@ -471,7 +479,7 @@ impl Store {
             write_lock: tokio::sync::Mutex::new(()),
             owner,
             pending_max_id: AtomicU64::new(0),
-            counts: counts::CountCache::default(),
+            counts: std::sync::Arc::default(),
             source_names_recent: counts::Recent::default(),
             duty_recent: counts::Recent::default(),
             item_estimate: counts::Recent::default(),
@@ -602,6 +610,7 @@ impl Store {
                     id: o.0,
                     title: &o.1,
                     content: &o.2,
+                    tokens: None,
                     source: &o.3,
                     tier: &o.4,
                     tone: &o.5,
@@ -755,7 +764,15 @@ impl Store {
     /// item's key terms for event grouping. Any thread may run it, many at once, so a
     /// caller that ingests many pages (collection, `bench-ingest`) prepares them on its
     /// worker threads and keeps only the transaction on the serial path.
-    pub fn prepare(&self, mut item: NewItem) -> PreparedItem {
+    pub fn prepare(&self, item: NewItem) -> PreparedItem {
+        self.prepare_with_words(item, None)
+    }
+
+    /// [`Store::prepare`] with the item's title and text already segmented (the
+    /// pipeline segments them once for the fingerprint, and the same words give the
+    /// key terms and the search tokens here). Words that do not fit the item's text are
+    /// ignored and the text segmented anew.
+    pub fn prepare_with_words(&self, mut item: NewItem, words: Option<ItemWords>) -> PreparedItem {
         // A NUL character is valid UTF-8 but PostgreSQL refuses it in text: a hostile
         // or broken page must not fail there and pass on SQLite. It carries no meaning.
         for text in [&mut item.title, &mut item.content] {
@@ -763,9 +780,14 @@ impl Store {
                 text.retain(|c| c != '\0');
             }
         }
+        let words = match words {
+            Some(w) if w.fits(&item.title, &item.content) => w,
+            _ => ItemWords::new(&item.title, &item.content),
+        };
         let raw = item.raw.take().map(|r| (r.content_type, compress(&r.body)));
-        let terms = self.event_terms(&item);
-        PreparedItem { item, raw, terms }
+        let terms = self.event_terms(&item, &words);
+        let search = search::Prepared::new(self.backend, &words, &item.title, &item.content);
+        PreparedItem { item, raw, terms, search }
     }
 
     /// [`Store::ingest`] of an item [`Store::prepare`] made.
@@ -898,6 +920,7 @@ impl Store {
                     id: w.id,
                     title: &item.title,
                     content: &item.content,
+                    tokens: p.search.index_tokens(),
                     source: &item.source,
                     tier: item.tier.id(),
                     tone: item.tone.id(),
@@ -1023,7 +1046,7 @@ impl Store {
             .bind(duplicate_of)
             .bind(ts(Utc::now()));
         if self.backend == Backend::Postgres {
-            insert = insert.bind(search::tsvector_literal(&item.title, &item.content));
+            insert = insert.bind(prepared.search.tsvector(&item.title, &item.content));
         }
         let Some(id) = insert.fetch_optional(&mut **tx).await? else {
             // Another process stored the same canonical URL since the check above: the
@@ -1260,6 +1283,15 @@ impl Store {
             .collect()
     }
 
+    /// Tests only: on PostgreSQL, how long a search waits for its count before it answers
+    /// with the planner's estimate, the smallest estimate it answers with (by default
+    /// 250 ms and 10,000), and a wait before every count (none by default): a test store
+    /// is too small to make a count slow.
+    #[doc(hidden)]
+    pub fn tune_counting(&self, budget: Duration, estimate_from: i64, count_delay: Duration) {
+        self.counts.tune(budget, estimate_from, count_delay);
+    }
+
     /// Forgets the embedded index's cached search results (see `index.rs`), so that the
     /// next search is run on the index: `bench-search` times that work, not the cache.
     pub fn forget_search_results(&self) {
@@ -1276,7 +1308,7 @@ impl Store {
         if let (Some(node), Some(index)) = (&query, &self.index) {
             let (ids, total) = blocking(|| index.search(node, &q.filter, limit, q.offset))?;
             let items = self.summaries(&ids).await?;
-            return Ok(ItemPage { items, total });
+            return Ok(ItemPage { items, total, total_estimated: false });
         }
         // PostgreSQL full text (or no query at all): one SQL filter for count and page.
         let tsquery = query.as_ref().map(search::to_tsquery);
@@ -1288,25 +1320,9 @@ impl Store {
         // The filter and query spell the cache key; the total is counted again when the
         // cache may not answer (see `counts.rs`).
         let key = format!("{:?}|{:?}", q.filter, tsquery);
-        let total: i64 = match self.counts.get(&key) {
-            Some(total) => total,
-            None => 'count: {
-                let arrived = self.counts.before_count();
-                let gate = self.counts.gate(&key);
-                let _counting = gate.lock().await;
-                if let Some(total) = self.counts.fresh(&key, arrived) {
-                    break 'count total;
-                }
-                let generation = self.counts.before_count();
-                let started = std::time::Instant::now();
-                let mut count_q = Sql::new("SELECT COUNT(*) FROM items WHERE 1 = 1");
-                where_(&mut count_q);
-                push_filter(&mut count_q, &q.filter);
-                let (sql, args) = count_q.finish();
-                let total: i64 = sqlx::query_scalar_with(&sql, args).fetch_one(&self.pool).await?;
-                self.counts.put(key, generation, total, started.elapsed());
-                total
-            }
+        let (total, total_estimated) = match self.counts.get(&key) {
+            Some(total) => (total, false),
+            None => self.count_items(key, tsquery.clone(), &q.filter).await?,
         };
         // A term in a tenth of a million items: PostgreSQL's planner fetches all its hits
         // through the GIN index and sorts them (a second and more), where walking the
@@ -1329,7 +1345,7 @@ impl Store {
                 let rows = sqlx::query_with(&sql, args).fetch_all(&self.pool).await?;
                 if rows.len() == limit {
                     let items = rows.iter().map(summary_from_row).collect::<Result<Vec<_>>>()?;
-                    return Ok(ItemPage { items, total: total as usize });
+                    return Ok(ItemPage { items, total: total as usize, total_estimated });
                 }
             }
         }
@@ -1341,7 +1357,88 @@ impl Store {
         let (sql, args) = list_q.finish();
         let rows = sqlx::query_with(&sql, args).fetch_all(&self.pool).await?;
         let items = rows.iter().map(summary_from_row).collect::<Result<Vec<_>>>()?;
-        Ok(ItemPage { items, total: total as usize })
+        Ok(ItemPage { items, total: total as usize, total_estimated })
+    }
+
+    /// Counts the items the filter and full-text query select, for [`Store::items`]
+    /// when the cache had no total: one reader counts while the others wait for it (the
+    /// gate, see `counts.rs`). On PostgreSQL a count still running after
+    /// [`counts::COUNT_BUDGET`] goes on in the background and the page answers with
+    /// the total kept before, or the planner's estimate when that is large (the second
+    /// value is then true); readers that come meanwhile take the same.
+    async fn count_items(&self, key: String, tsquery: Option<String>, filter: &ItemFilter) -> Result<(i64, bool)> {
+        let postgres = self.backend == Backend::Postgres;
+        let arrived = self.counts.before_count();
+        let gate = self.counts.gate(&key);
+        let guard = loop {
+            if !postgres {
+                break gate.clone().lock_owned().await;
+            }
+            match tokio::time::timeout(self.counts.budget(), gate.clone().lock_owned()).await {
+                Ok(guard) => break guard,
+                Err(_) => {
+                    if let Some(n) = self.counts.estimate(&key).or_else(|| self.counts.stale(&key)) {
+                        return Ok((n, self.counts.estimate(&key).is_some()));
+                    }
+                }
+            }
+        };
+        if let Some(total) = self.counts.fresh(&key, arrived) {
+            return Ok((total, false));
+        }
+        let generation = self.counts.before_count();
+        let (pool, counts, filter_owned, tsq, task_key) =
+            (self.pool.clone(), self.counts.clone(), filter.clone(), tsquery.clone(), key.clone());
+        let mut count = tokio::spawn(async move {
+            let _counting = guard;
+            if let Some(delay) = counts.delay() {
+                tokio::time::sleep(delay).await;
+            }
+            let started = std::time::Instant::now();
+            let (sql, args) = count_sql("SELECT COUNT(*)", tsq.as_deref(), &filter_owned).finish();
+            match sqlx::query_scalar_with::<_, i64, _>(&sql, args).fetch_one(&pool).await {
+                Ok(total) => {
+                    counts.put(task_key, generation, total, started.elapsed());
+                    Ok(total)
+                }
+                Err(e) => {
+                    counts.forget_estimate(&task_key);
+                    Err(StoreError::from(e))
+                }
+            }
+        });
+        let joined = |r: std::result::Result<Result<i64>, tokio::task::JoinError>| {
+            r.map_err(|e| StoreError::Busy(format!("counting items: {e}")))?.map(|n| (n, false))
+        };
+        if !postgres {
+            return joined(count.await);
+        }
+        if let Ok(r) = tokio::time::timeout(self.counts.budget(), &mut count).await {
+            return joined(r);
+        }
+        if let Some(n) = self.counts.stale(&key) {
+            return Ok((n, false));
+        }
+        match self.planned_rows(tsquery.as_deref(), filter).await {
+            Some(n) if n >= self.counts.estimate_from() => {
+                self.counts.set_estimate(&key, n);
+                if count.is_finished() {
+                    // Done meanwhile: its put may have come before the estimate.
+                    self.counts.forget_estimate(&key);
+                    return joined(count.await);
+                }
+                Ok((n, true))
+            }
+            _ => joined(count.await),
+        }
+    }
+
+    /// PostgreSQL's estimate of the rows the filter and query select (the first line of
+    /// `EXPLAIN`, `rows=N`); `None` when it cannot be read.
+    async fn planned_rows(&self, tsquery: Option<&str>, filter: &ItemFilter) -> Option<i64> {
+        let (sql, args) = count_sql("EXPLAIN SELECT 1", tsquery, filter).finish();
+        let first: String = sqlx::query_scalar_with(&sql, args).fetch_one(&self.pool).await.ok()?;
+        plan_rows(&first)
     }
 
     /// Whether reading items newest first finds `wanted` of `total` hits within
@@ -1456,6 +1553,24 @@ impl Store {
     }
 }
 
+/// `{select} FROM items WHERE` the full-text query and the filter.
+fn count_sql(select: &str, tsquery: Option<&str>, filter: &ItemFilter) -> Sql<'static> {
+    let mut q = Sql::new(format!("{select} FROM items WHERE 1 = 1"));
+    if let Some(tsq) = tsquery {
+        q.push(" AND search_tsv @@ ").bind(tsq.to_string()).push("::tsquery");
+    }
+    push_filter(&mut q, filter);
+    q
+}
+
+/// The `rows=N` of a plan line such as
+/// `Bitmap Heap Scan on items  (cost=3.1..9.2 rows=322630 width=4)`.
+pub(crate) fn plan_rows(line: &str) -> Option<i64> {
+    let at = line.find(" rows=")? + " rows=".len();
+    let digits: String = line[at..].chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
 fn push_filter(q: &mut Sql<'_>, f: &ItemFilter) {
     if let Some(v) = f.tone {
         q.push(" AND tone = ").bind(v.id());
@@ -1483,6 +1598,14 @@ fn push_filter(q: &mut Sql<'_>, f: &ItemFilter) {
 #[cfg(test)]
 mod raw_page_tests {
     use super::*;
+
+    #[test]
+    fn the_planners_row_estimate_is_read_from_the_plan() {
+        assert_eq!(plan_rows("Bitmap Heap Scan on items  (cost=3.10..9.20 rows=322630 width=4)"), Some(322_630));
+        assert_eq!(plan_rows("Gather  (cost=1000.00..2000.00 rows=12 width=0)"), Some(12));
+        assert_eq!(plan_rows("Seq Scan on items"), None);
+        assert_eq!(plan_rows(""), None);
+    }
 
     fn page() -> Vec<u8> {
         "<html><head><meta charset=gbk><title>上犹县财政局</title></head><body>"

@@ -20,6 +20,10 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
+use crate::Backend;
+use tantivy::tokenizer::Token;
+use yuqing_text::segment::{self, ItemWords};
+
 /// Longest token kept, in characters: a longer run (a base64 blob, a URL) is noise, and
 /// PostgreSQL refuses lexemes over 2 KB.
 const MAX_TOKEN_CHARS: usize = 64;
@@ -41,6 +45,48 @@ pub(crate) fn keep_token(w: &str) -> bool {
 /// The tokens of a text as both indexes store them.
 pub fn tokens(text: &str) -> Vec<String> {
     yuqing_text::segment::search_words(text).into_iter().filter(|w| keep_token(w)).map(str::to_lowercase).collect()
+}
+
+/// An item's search tokens, made while it is prepared (on any thread) from the words it
+/// was segmented into once: tantivy's tokens on SQLite, the `tsvector` literal on
+/// PostgreSQL. The same tokens as [`tokens`] gives.
+pub(crate) enum Prepared {
+    Index { title: Vec<Token>, content: Vec<Token> },
+    Tsvector(String),
+}
+
+impl Prepared {
+    pub(crate) fn new(backend: Backend, words: &ItemWords, title: &str, content: &str) -> Prepared {
+        let title_words = segment::search_words_of(words.title(title));
+        let content_words = segment::search_words_of(words.content(content).map(|(_, w)| w));
+        match backend {
+            Backend::Sqlite => Prepared::Index {
+                title: crate::index::index_tokens(title, title_words, true),
+                content: crate::index::index_tokens(content, content_words, true),
+            },
+            Backend::Postgres => {
+                let kept =
+                    |words: Vec<&str>| words.into_iter().filter(|w| keep_token(w)).map(str::to_lowercase).collect();
+                Prepared::Tsvector(tsvector_of(kept(title_words), kept(content_words)))
+            }
+        }
+    }
+
+    /// The title's and the text's tokens for the embedded index.
+    pub(crate) fn index_tokens(&self) -> Option<(&[Token], &[Token])> {
+        match self {
+            Prepared::Index { title, content } => Some((title, content)),
+            Prepared::Tsvector(_) => None,
+        }
+    }
+
+    /// The `tsvector` literal of the item whose title and text these are.
+    pub(crate) fn tsvector(&self, title: &str, content: &str) -> String {
+        match self {
+            Prepared::Tsvector(t) => t.clone(),
+            Prepared::Index { .. } => tsvector_literal(title, content),
+        }
+    }
 }
 
 /// A parsed query.
@@ -283,9 +329,13 @@ fn write_tsquery(out: &mut String, node: &Node) {
 /// The `tsvector` literal of an item (cast with `::tsvector`): the title's tokens, a gap,
 /// then the text's, each with its positions as the embedded index numbers them.
 pub fn tsvector_literal(title: &str, content: &str) -> String {
+    tsvector_of(tokens(title), tokens(content))
+}
+
+/// [`tsvector_literal`] from the title's and the text's tokens.
+fn tsvector_of(title_tokens: Vec<String>, content_tokens: Vec<String>) -> String {
     let mut positions: HashMap<String, Vec<usize>> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
-    let title_tokens = tokens(title);
     let mut add = |t: String, pos: usize| {
         let pos = pos.clamp(1, MAX_POSITION);
         match positions.get_mut(&t) {
@@ -304,7 +354,7 @@ pub fn tsvector_literal(title: &str, content: &str) -> String {
     for (i, t) in title_tokens.into_iter().enumerate() {
         add(t, i + 1);
     }
-    for (i, t) in tokens(content).into_iter().enumerate() {
+    for (i, t) in content_tokens.into_iter().enumerate() {
         add(t, n_title + TITLE_GAP + i + 1);
     }
     let mut out = String::new();

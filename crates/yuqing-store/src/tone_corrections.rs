@@ -368,6 +368,7 @@ impl Store {
                         level: &text("level")?,
                         categories: &categories,
                         sort_ts: parse_ts(&sort_at).map_or(0, |t| t.timestamp_millis()),
+                        tokens: None,
                     }])
                     .await?;
             }

@@ -135,11 +135,19 @@ async fn postgres_full_text_agrees_with_tantivy() {
     pg.close().await;
 }
 
-/// Reindexing rebuilds the same results (the full-text column on PostgreSQL).
+/// Reindexing rebuilds the same results (the full-text column on PostgreSQL). The
+/// ingest indexes tokens made from the words segmented once for the item (pre-tokenized
+/// text, a prepared tsvector); the rebuild tokenizes the stored text: every query of the
+/// shared list must find the same items both ways.
 #[tokio::test]
 async fn reindex_keeps_search_results() {
     for t in each().await {
         load(&t.store).await;
+        let mut every = Vec::new();
+        for q in QUERIES {
+            every.push(results(&t.store, q, ItemFilter::default()).await);
+        }
+        assert!(every.iter().filter(|r| r.0 > 0).count() > 10, "{every:?}");
         let before = results(&t.store, "补贴 OR 工资", ItemFilter::default()).await;
         assert!(!before.1.is_empty());
         if t.backend == Backend::Postgres {
@@ -153,6 +161,58 @@ async fn reindex_keeps_search_results() {
         let n = t.store.reindex(|_, _| {}).await.expect("reindex");
         assert_eq!(n, CORPUS.len());
         assert_eq!(results(&t.store, "补贴 OR 工资", ItemFilter::default()).await, before);
+        for (q, was) in QUERIES.iter().zip(&every) {
+            assert_eq!(&results(&t.store, q, ItemFilter::default()).await, was, "{q:?} on {:?}", t.backend);
+        }
+        t.close().await;
+    }
+}
+
+/// On PostgreSQL a count that misses its budget goes on in the background: the page is
+/// answered at once, its total marked as an estimate, and the exact total follows. (A
+/// test store counts in a millisecond: each count here first waits 400 ms, the budget
+/// is 20 ms, and every estimate is used.)
+#[tokio::test]
+async fn a_slow_count_is_answered_with_a_marked_estimate_then_the_exact_total() {
+    for t in each().await {
+        if t.backend != Backend::Postgres {
+            continue;
+        }
+        load(&t.store).await;
+        // The same database through a store counting as usual.
+        let reference = t.reopen().await;
+        t.store.tune_counting(std::time::Duration::from_millis(20), 1, std::time::Duration::from_millis(400));
+        for q in ["补贴", "一卡通 补贴", "工资 OR 养老金", "县财政局"] {
+            let (exact, urls) = results(&reference, q, ItemFilter::default()).await;
+            assert!(exact > 0, "{q}");
+            let query = ItemQuery { q: Some(q.into()), limit: 100, ..Default::default() };
+            let first = t.store.items(&query).await.expect("search");
+            assert_eq!(
+                first.items.iter().map(|i| i.url.clone()).collect::<Vec<_>>(),
+                urls,
+                "{q}: the page itself is exact"
+            );
+            assert!(first.total_estimated, "{q}: the count is slower than the budget");
+            assert!(first.total > 0, "{q}: the planner's estimate");
+            // A reader that comes meanwhile takes the estimate rather than wait.
+            let started = std::time::Instant::now();
+            let second = t.store.items(&query).await.expect("search");
+            assert!(second.total_estimated && started.elapsed() < std::time::Duration::from_millis(300), "{q}");
+            let json = serde_json::to_value(&first).expect("json");
+            assert_eq!(json.get("total_estimated").is_some(), first.total_estimated, "{q}: the API says so only then");
+            // The background count lands within moments.
+            let mut settled = None;
+            for _ in 0..200 {
+                let page = t.store.items(&query).await.expect("search");
+                if !page.total_estimated {
+                    settled = Some(page.total);
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            assert_eq!(settled, Some(exact), "{q}: the exact total follows the estimate");
+        }
+        reference.close().await;
         t.close().await;
     }
 }

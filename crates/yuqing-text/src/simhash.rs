@@ -11,7 +11,10 @@
 
 use std::collections::HashMap;
 
-use crate::segment::{is_punctuation_or_blank, words};
+use crate::segment::{is_punctuation_or_blank, words, ItemWords};
+
+/// Texts at least this long are fingerprinted without their title (see [`item_simhash`]).
+pub const BODY_ONLY_CHARS: usize = 100;
 
 /// Two texts whose fingerprints differ in at most this many bits are near-duplicates.
 ///
@@ -32,8 +35,30 @@ const STOP_WORDS: &[&str] = &[
 
 /// 64-bit weighted SimHash over segmented words (stop words and punctuation dropped).
 pub fn simhash(text: &str) -> u64 {
+    simhash_of_words(words(text))
+}
+
+/// An item's fingerprint: reposts rewrite headlines, so the text alone when there is
+/// enough of it ([`BODY_ONLY_CHARS`]), else the title, a line break and the text.
+pub fn item_simhash(title: &str, content: &str) -> u64 {
+    item_simhash_of(&ItemWords::new(title, content), title, content)
+}
+
+/// [`item_simhash`] from words already segmented: the same value (the line break between
+/// title and text is a word of its own in jieba's segmentation, and no feature).
+pub fn item_simhash_of(words: &ItemWords, title: &str, content: &str) -> u64 {
+    let body = words.content(content).map(|(_, w)| w);
+    if content.chars().nth(BODY_ONLY_CHARS - 1).is_some() {
+        simhash_of_words(body)
+    } else {
+        simhash_of_words(words.title(title).chain(body))
+    }
+}
+
+/// SimHash over words as [`crate::segment::words`] gives them.
+pub fn simhash_of_words<'a>(words: impl IntoIterator<Item = &'a str>) -> u64 {
     let mut tf: HashMap<&str, u32> = HashMap::new();
-    for w in words(text) {
+    for w in words {
         if is_feature(w) {
             *tf.entry(w).or_insert(0) += 1;
         }
@@ -97,6 +122,20 @@ mod tests {
     const UNRELATED: &str = "本报讯 近日，某县财政局召开耕地地力保护补贴发放工作推进会，对全县补贴发放工作进行再部署。会议要求，各乡镇财政所要严格按照核定面积和补贴标准，及时将补贴资金发放到农户“一卡通”账户，做到不漏户、不错发。
 会上，县财政局通报了上半年补贴发放中群众反映的问题，包括部分农户银行卡信息错误导致发放失败、个别村组公示不及时等，并逐一明确了整改时限和责任人。
 会议强调，补贴资金是党和政府惠及农民的重要政策，各单位要增强责任意识，畅通群众咨询投诉渠道，对群众反映的问题要第一时间调查核实、及时答复，切实维护农民群众的合法权益。";
+
+    #[test]
+    fn an_items_fingerprint_is_the_pipelines_rule_from_one_segmentation() {
+        let short = "县财政局发放耕地补贴";
+        for (title, content) in [("一卡通补贴到账", ORIGINAL), ("一卡通补贴到账", short), ("", short), ("标题", "")]
+        {
+            let expected = if content.chars().count() >= BODY_ONLY_CHARS {
+                simhash(content)
+            } else {
+                simhash(&format!("{title}\n{content}"))
+            };
+            assert_eq!(item_simhash(title, content), expected, "{title} / {content}");
+        }
+    }
 
     #[test]
     fn stable_fingerprint() {

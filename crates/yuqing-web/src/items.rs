@@ -243,23 +243,30 @@ fn choices<T: Copy>(
 #[derive(Debug, Serialize)]
 struct Paging {
     total: usize,
+    /// `total` is an estimate (see `ItemPage::total_estimated`).
+    estimated: bool,
     from: usize,
     to: usize,
     prev: Option<String>,
     next: Option<String>,
 }
 
-fn paging(uri: &Uri, total: usize, shown: usize, q: &ItemQuery) -> Paging {
+fn paging(uri: &Uri, page: &ItemPage, shown: usize, q: &ItemQuery) -> Paging {
+    let total = page.total;
+    // An estimate may be above or below the hits there are; the page itself is exact:
+    // a full page may have a next one, a short page is the last.
+    let more = if page.total_estimated { shown == q.limit } else { q.offset + shown < total };
     let link = |offset: usize| {
         let off = offset.to_string();
         view::with_param(uri, "offset", (offset > 0).then_some(off.as_str()))
     };
     Paging {
         total,
+        estimated: page.total_estimated,
         from: if shown == 0 { 0 } else { q.offset + 1 },
         to: q.offset + shown,
         prev: (q.offset > 0).then(|| link(q.offset.saturating_sub(q.limit))),
-        next: (q.offset + shown < total && q.offset + q.limit <= MAX_OFFSET).then(|| link(q.offset + q.limit)),
+        next: (more && q.offset + q.limit <= MAX_OFFSET).then(|| link(q.offset + q.limit)),
     }
 }
 
@@ -281,7 +288,7 @@ async fn list_page(ui: Ui, state: AppState, raw: Option<String>, is_search: bool
     let (rows, paging) = if asked {
         let page = state.store.items(&query).await?;
         let rows: Vec<Row> = page.items.iter().map(|it| row(lang, tz, it)).collect();
-        let paging = paging(&ui.uri, page.total, rows.len(), &query);
+        let paging = paging(&ui.uri, &page, rows.len(), &query);
         (rows, Some(paging))
     } else {
         (vec![], None)
@@ -394,6 +401,23 @@ mod tests {
     use super::*;
 
     const TZ: Tz = chrono_tz::Asia::Shanghai;
+
+    #[test]
+    fn an_estimated_total_is_marked_and_a_full_page_has_a_next_one() {
+        let uri: Uri = "/search?q=x".parse().unwrap();
+        let q = ItemQuery { q: Some("x".into()), limit: 50, offset: 100, ..Default::default() };
+        // The estimate says 120, but the page of 101-150 is full: there may be more.
+        let page = ItemPage { items: vec![], total: 120, total_estimated: true };
+        let p = paging(&uri, &page, 50, &q);
+        assert!(p.estimated && p.next.is_some(), "{p:?}");
+        // An exact total of 150 ends there.
+        let page = ItemPage { items: vec![], total: 150, total_estimated: false };
+        let p = paging(&uri, &page, 50, &q);
+        assert!(!p.estimated && p.next.is_none(), "{p:?}");
+        // A short page ends the list, whatever the estimate said.
+        let page = ItemPage { items: vec![], total: 100_000, total_estimated: true };
+        assert!(paging(&uri, &page, 20, &q).next.is_none(), "the estimate is above what there is");
+    }
 
     #[test]
     fn dates_are_read_in_the_zone_and_until_includes_the_day() {

@@ -173,6 +173,12 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ),
     ("count_before", "共 ", ""),
     ("count_after", " 条", " items"),
+    ("count_about", "约 ", "about "),
+    (
+        "count_estimated",
+        "这是数据库的估算；精确计数在后台进行，稍后刷新即可看到。",
+        "An estimate of the database; the exact count runs in the background and shows on a later visit.",
+    ),
     ("showing", "当前", "showing"),
     ("prev", "上一页", "Previous"),
     ("next", "下一页", "Next"),

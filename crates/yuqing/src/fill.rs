@@ -287,11 +287,7 @@ fn produce(opts: &FillOptions, rules: &RuleSet, tx: tokio::sync::mpsc::Sender<Ne
                 alert_channels: vec![],
             };
             // The pipeline's fingerprint rule: the body when there is enough of it.
-            let simhash = if item.content.chars().count() >= 100 {
-                yuqing_text::simhash::simhash(&item.content)
-            } else {
-                yuqing_text::simhash::simhash(&format!("{}\n{}", item.title, item.content))
-            };
+            let simhash = yuqing_text::simhash::item_simhash(&item.title, &item.content);
             if tx.blocking_send(NewItem { simhash, ..item }).is_err() {
                 return;
             }

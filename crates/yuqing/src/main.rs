@@ -748,7 +748,8 @@ async fn search(config: &Config, store: &Store, json: bool, f: &FilterArgs, quer
         }
     }
     if !json {
-        writeln!(out, "{} of {} items", page.items.len(), page.total)?;
+        let about = if page.total_estimated { "about " } else { "" };
+        writeln!(out, "{} of {about}{} items", page.items.len(), page.total)?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -75,12 +75,11 @@ impl Pipeline {
         if !judgement.relevant {
             return Ok(PreparedPage::Irrelevant { fingerprint, at: page.fetched_at });
         }
-        // Reposts rewrite headlines: fingerprint the body when there is enough of it.
-        let simhash = if article.content.chars().count() >= 100 {
-            yuqing_text::simhash::simhash(&article.content)
-        } else {
-            yuqing_text::simhash::simhash(&format!("{title}\n{}", article.content))
-        };
+        // Segmented once: the fingerprint here, the key terms and search tokens in the
+        // store's preparation. Reposts rewrite headlines: the fingerprint is of the body
+        // when there is enough of it.
+        let words = yuqing_text::segment::ItemWords::new(&title, &article.content);
+        let simhash = yuqing_text::simhash::item_simhash_of(&words, &title, &article.content);
         // Which channels the item alerts: decided now, written with the item.
         let probe = yuqing_notify::Alert {
             kind: yuqing_notify::AlertKind::Item,
@@ -123,7 +122,7 @@ impl Pipeline {
             raw: Some(RawPage { content_type: page.content_type, body: page.raw }),
             alert_channels,
         };
-        Ok(PreparedPage::Item(Box::new(self.store.prepare(item))))
+        Ok(PreparedPage::Item(Box::new(self.store.prepare_with_words(item, Some(words)))))
     }
 
     /// The database side of [`Pipeline::ingest_page`]: one transaction.

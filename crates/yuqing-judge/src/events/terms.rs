@@ -275,14 +275,41 @@ impl KeyTerms {
 /// Candidate terms of an item and their boosted frequencies, sorted by term: the
 /// expensive part of a signature (segmentation), which needs no counts.
 pub fn term_frequencies(cfg: &TermConfig, title: &str, content: &str) -> Vec<(String, f64)> {
+    let end = content_end(cfg, content);
+    frequencies(cfg, words(title), words(&content[..end]))
+}
+
+/// [`term_frequencies`] from words already segmented (the whole text's; those that end
+/// within [`TermConfig::content_chars`] are counted). The same terms but, at most, for
+/// the word the limit cuts through, which the whole text's segmentation leaves whole and
+/// drops, and which segmenting only the first characters would cut short.
+pub fn term_frequencies_of(
+    cfg: &TermConfig,
+    words: &yuqing_text::segment::ItemWords,
+    title: &str,
+    content: &str,
+) -> Vec<(String, f64)> {
+    let end = content_end(cfg, content);
+    let body = words.content(content).take_while(|(at, w)| at + w.len() <= end).map(|(_, w)| w);
+    frequencies(cfg, words.title(title), body)
+}
+
+fn content_end(cfg: &TermConfig, content: &str) -> usize {
+    content.char_indices().nth(cfg.content_chars).map_or(content.len(), |(i, _)| i)
+}
+
+fn frequencies<'a>(
+    cfg: &TermConfig,
+    title: impl IntoIterator<Item = &'a str>,
+    content: impl IntoIterator<Item = &'a str>,
+) -> Vec<(String, f64)> {
     let mut tf: HashMap<String, f64> = HashMap::new();
-    for w in words(title) {
+    for w in title {
         if let Some(t) = key_term(w) {
             *tf.entry(t).or_insert(0.0) += cfg.title_boost;
         }
     }
-    let end = content.char_indices().nth(cfg.content_chars).map_or(content.len(), |(i, _)| i);
-    for w in words(&content[..end]) {
+    for w in content {
         if let Some(t) = key_term(w) {
             *tf.entry(t).or_insert(0.0) += 1.0;
         }
@@ -319,6 +346,22 @@ fn is_cjk(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terms_from_words_are_the_terms_of_the_text() {
+        let cfg = TermConfig { content_chars: 40, ..TermConfig::default() };
+        let title = "县财政局回应耕地地力保护补贴发放";
+        let content = "近日有群众反映耕地地力保护补贴迟迟未到账，县财政局回应称补贴资金已于本月全部拨付到乡镇财政所，农户可到一卡通账户查询。";
+        let words = yuqing_text::segment::ItemWords::new(title, content);
+        let of = term_frequencies_of(&cfg, &words, title, content);
+        let direct = term_frequencies(&cfg, title, content);
+        // The word the 40-character limit cuts through may differ; every other term agrees.
+        let differ: Vec<_> =
+            direct.iter().filter(|t| !of.contains(t)).chain(of.iter().filter(|t| !direct.contains(t))).collect();
+        assert!(differ.len() <= 2, "{differ:?}");
+        let whole = TermConfig { content_chars: 10_000, ..TermConfig::default() };
+        assert_eq!(term_frequencies_of(&whole, &words, title, content), term_frequencies(&whole, title, content));
+    }
 
     #[test]
     fn key_term_filters() {
