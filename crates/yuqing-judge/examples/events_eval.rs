@@ -4,6 +4,11 @@
 //! cargo run --release -p yuqing-judge --example events_eval [-- --items 20000,100000,1000000] [--rate 300]
 //! ```
 //!
+//! `--one-segmentation` computes key terms and fingerprints as the store's ingest does:
+//! from one segmentation of the whole text (`ItemWords`), the key terms from its words
+//! within the first `content_chars` characters; without it, the first characters are
+//! segmented apart, as `term_frequencies` does.
+//!
 //! For each size: generates the items (seeded, so every run is the same), computes
 //! fingerprints and key terms (timed apart: that is jieba's cost, not grouping's), runs
 //! the grouper, and reports pairwise precision and recall over all pairs of items:
@@ -22,8 +27,10 @@ use std::time::Instant;
 
 use chrono::TimeDelta;
 use yuqing_judge::events::gen::{generate, GenConfig, GenItem};
+use yuqing_judge::events::terms::term_frequencies_of;
 use yuqing_judge::events::{EventGrouper, GrouperConfig, ItemSig, KeyTerms, Reason, TermConfig};
-use yuqing_text::simhash::simhash;
+use yuqing_text::segment::ItemWords;
+use yuqing_text::simhash::{simhash, simhash_of_words};
 
 fn pairs(n: u64) -> u64 {
     n * n.saturating_sub(1) / 2
@@ -67,7 +74,7 @@ struct Row {
     recent_max: usize,
 }
 
-fn measure(n: usize, gen: &GenConfig, cfg: &GrouperConfig, tcfg: &TermConfig) -> Row {
+fn measure(n: usize, gen: &GenConfig, cfg: &GrouperConfig, tcfg: &TermConfig, once: bool) -> Row {
     let items: Vec<GenItem> = generate(&GenConfig { items: n, ..gen.clone() });
     let days = items.last().map_or(0.0, |l| (l.at - items[0].at).num_minutes() as f64 / 1440.0);
     let t = Instant::now();
@@ -76,8 +83,14 @@ fn measure(n: usize, gen: &GenConfig, cfg: &GrouperConfig, tcfg: &TermConfig) ->
     let mut sigs: Vec<ItemSig> = Vec::with_capacity(n);
     for i in items {
         let text = format!("{}\n{}", i.title, i.content);
-        let sg = terms.signature(&i.title, &i.content);
-        let fp = (text.chars().count() >= 40).then(|| simhash(&text));
+        let (sg, fp) = if once {
+            let words = ItemWords::new(&i.title, &i.content);
+            let sg = terms.signature_of(term_frequencies_of(tcfg, &words, &i.title, &i.content));
+            let all = words.title(&i.title).chain(words.content(&i.content).map(|(_, w)| w));
+            (sg, (text.chars().count() >= 40).then(|| simhash_of_words(all)))
+        } else {
+            (terms.signature(&i.title, &i.content), (text.chars().count() >= 40).then(|| simhash(&text)))
+        };
         sigs.push(ItemSig {
             id: i.id,
             simhash: fp,
@@ -153,12 +166,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut cfg = GrouperConfig::default();
     let mut tcfg = TermConfig::default();
     let mut all = true;
+    let mut once = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
             "--items" => sizes = val()?.split(',').map(str::parse).collect::<Result<_, _>>()?,
             "--mixed-only" => all = false,
+            "--one-segmentation" => once = true,
             "--rate" => gen.items_per_day = val()?.parse()?,
             "--seed-gap-days" => gen.min_seed_gap = TimeDelta::days(val()?.parse()?),
             "--threshold" => cfg.follow_up_threshold = val()?.parse()?,
@@ -201,7 +216,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         runs.push(("dense: one seed reused at once", 100_000, dense));
     }
     for (name, n, g) in runs {
-        let r = measure(n, &g, &cfg, &tcfg);
+        let r = measure(n, &g, &cfg, &tcfg, once);
         println!(
             "| {name} | {} | {} | {:.0} | {:.3} | {:.3} | {:.0} | {:.1} | {} | {} |",
             r.items,
