@@ -62,9 +62,9 @@ pub async fn search(store: &Store, runs: usize, extra: &[String]) -> Result<Exit
     println!("{:<34} {:>9} {:>9} {:>9} {:>9}", "query", "hits", "p50 ms", "p99 ms", "max ms");
     let mut all = Vec::new();
     for (name, query) in &queries {
-        let mut total = 0;
+        let mut total = String::new();
         for _ in 0..3 {
-            total = store.items(query).await?.total;
+            total = hits(&store.items(query).await?);
         }
         let mut times = Vec::with_capacity(runs);
         for _ in 0..runs {
@@ -74,7 +74,7 @@ pub async fn search(store: &Store, runs: usize, extra: &[String]) -> Result<Exit
             let t = Instant::now();
             let page = store.items(query).await?;
             times.push(t.elapsed());
-            total = page.total;
+            total = hits(&page);
         }
         times.sort();
         println!(
@@ -97,4 +97,9 @@ pub async fn search(store: &Store, runs: usize, extra: &[String]) -> Result<Exit
         pct(&all, 1.0)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The page's total, `~` before an estimate (PostgreSQL, a count still running).
+fn hits(page: &yuqing_store::ItemPage) -> String {
+    format!("{}{}", if page.total_estimated { "~" } else { "" }, page.total)
 }
