@@ -1396,7 +1396,24 @@ impl Store {
             }
             let started = std::time::Instant::now();
             let (sql, args) = count_sql("SELECT COUNT(*)", tsq.as_deref(), &filter_owned).finish();
-            match sqlx::query_scalar_with::<_, i64, _>(&sql, args).fetch_one(&pool).await {
+            let counted = if postgres {
+                // One core for the count: with PostgreSQL's parallel workers a count of a
+                // third of a million items took every core for seconds, and every page
+                // of every user waited behind it (stream p99 under wrk 432-484 -> 266-285
+                // ms with the count on one core, BENCHMARKS.md). The pages answer meanwhile
+                // with the kept total or the estimate, so the count may take longer.
+                async {
+                    let mut tx = pool.begin().await?;
+                    sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0").execute(&mut *tx).await?;
+                    let n = sqlx::query_scalar_with::<_, i64, _>(&sql, args).fetch_one(&mut *tx).await?;
+                    tx.commit().await?;
+                    Ok::<i64, sqlx::Error>(n)
+                }
+                .await
+            } else {
+                sqlx::query_scalar_with::<_, i64, _>(&sql, args).fetch_one(&pool).await
+            };
+            match counted {
                 Ok(total) => {
                     counts.put(task_key, generation, total, started.elapsed());
                     Ok(total)
