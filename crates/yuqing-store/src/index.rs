@@ -15,7 +15,7 @@ use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
-use tantivy::tokenizer::{LowerCaser, PreTokenizedString, TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::tokenizer::{PreTokenizedString, TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
 
 const TOKENIZER: &str = "yuqing_jieba";
@@ -111,17 +111,16 @@ struct JiebaStream {
 impl Tokenizer for JiebaTokenizer {
     type TokenStream<'a> = JiebaStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> JiebaStream {
-        // Lower-cased by the analyzer's LowerCaser after this.
-        let tokens = index_tokens(text, yuqing_text::segment::search_words(text), false);
+        let tokens = index_tokens(text, yuqing_text::segment::search_words(text));
         JiebaStream { tokens, i: 0 }
     }
 }
 
 /// The index's tokens of `text` from its jieba search words (slices of `text`): the same
 /// tokens as `search::tokens`, which PostgreSQL's full text stores, numbered in order,
-/// with their byte offsets; lower-cased when `lower` (pre-tokenized text skips the
-/// analyzer's LowerCaser).
-pub(crate) fn index_tokens<'a>(text: &'a str, words: impl IntoIterator<Item = &'a str>, lower: bool) -> Vec<Token> {
+/// with their byte offsets, lower-cased (here rather than by tantivy's LowerCaser, which
+/// pre-tokenized text skips).
+pub(crate) fn index_tokens<'a>(text: &'a str, words: impl IntoIterator<Item = &'a str>) -> Vec<Token> {
     let base = text.as_ptr() as usize;
     let mut tokens = Vec::new();
     for w in words {
@@ -133,7 +132,7 @@ pub(crate) fn index_tokens<'a>(text: &'a str, words: impl IntoIterator<Item = &'
             offset_from: from,
             offset_to: from + w.len(),
             position: tokens.len(),
-            text: if lower { w.to_lowercase() } else { w.to_string() },
+            text: w.to_lowercase(),
             position_length: 1,
         });
     }
@@ -178,7 +177,7 @@ impl SearchIndex {
                 Index::create_in_dir(dir, schema).map_err(ix)?
             }
         };
-        index.tokenizers().register(TOKENIZER, TextAnalyzer::builder(JiebaTokenizer).filter(LowerCaser).build());
+        index.tokenizers().register(TOKENIZER, TextAnalyzer::from(JiebaTokenizer));
         let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into().map_err(ix)?;
         Ok((
             SearchIndex {

@@ -1312,11 +1312,6 @@ impl Store {
         }
         // PostgreSQL full text (or no query at all): one SQL filter for count and page.
         let tsquery = query.as_ref().map(search::to_tsquery);
-        let where_ = |q: &mut Sql<'_>| {
-            if let Some(tsq) = &tsquery {
-                q.push(" AND search_tsv @@ ").bind(tsq.clone()).push("::tsquery");
-            }
-        };
         // The filter and query spell the cache key; the total is counted again when the
         // cache may not answer (see `counts.rs`).
         let key = format!("{:?}|{:?}", q.filter, tsquery);
@@ -1349,9 +1344,7 @@ impl Store {
                 }
             }
         }
-        let mut list_q = Sql::new(format!("SELECT {ITEM_COLUMNS} FROM items WHERE 1 = 1"));
-        where_(&mut list_q);
-        push_filter(&mut list_q, &q.filter);
+        let mut list_q = count_sql(&format!("SELECT {ITEM_COLUMNS}"), tsquery.as_deref(), &q.filter);
         list_q.push(" ORDER BY sort_at DESC, id DESC LIMIT ").bind(limit as i64);
         list_q.push(" OFFSET ").bind(q.offset as i64);
         let (sql, args) = list_q.finish();
@@ -1377,8 +1370,11 @@ impl Store {
             match tokio::time::timeout(self.counts.budget(), gate.clone().lock_owned()).await {
                 Ok(guard) => break guard,
                 Err(_) => {
-                    if let Some(n) = self.counts.estimate(&key).or_else(|| self.counts.stale(&key)) {
-                        return Ok((n, self.counts.estimate(&key).is_some()));
+                    if let Some(n) = self.counts.estimate(&key) {
+                        return Ok((n, true));
+                    }
+                    if let Some(n) = self.counts.stale(&key) {
+                        return Ok((n, false));
                     }
                 }
             }
@@ -1570,7 +1566,8 @@ impl Store {
     }
 }
 
-/// `{select} FROM items WHERE` the full-text query and the filter.
+/// `{select} FROM items WHERE` the full-text query and the filter: the list's count,
+/// its page, and the planner's estimate.
 fn count_sql(select: &str, tsquery: Option<&str>, filter: &ItemFilter) -> Sql<'static> {
     let mut q = Sql::new(format!("{select} FROM items WHERE 1 = 1"));
     if let Some(tsq) = tsquery {

@@ -61,8 +61,8 @@ impl Prepared {
         let content_words = segment::search_words_of(words.content(content).map(|(_, w)| w));
         match backend {
             Backend::Sqlite => Prepared::Index {
-                title: crate::index::index_tokens(title, title_words, true),
-                content: crate::index::index_tokens(content, content_words, true),
+                title: crate::index::index_tokens(title, title_words),
+                content: crate::index::index_tokens(content, content_words),
             },
             Backend::Postgres => {
                 let kept =

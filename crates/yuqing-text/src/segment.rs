@@ -51,7 +51,7 @@ impl ItemWords {
 fn ranges(text: &str) -> Vec<(u32, u32)> {
     // Texts are bounded far below 4 GB (the extractor's page limit); a longer one is
     // segmented up to what u32 offsets can say.
-    let text = &text[..floor_char_boundary(text, u32::MAX as usize)];
+    let text = &text[..text.floor_char_boundary(u32::MAX as usize)];
     let base = text.as_ptr() as usize;
     words(text)
         .into_iter()
@@ -60,13 +60,6 @@ fn ranges(text: &str) -> Vec<(u32, u32)> {
             (from as u32, (from + w.len()) as u32)
         })
         .collect()
-}
-
-fn floor_char_boundary(s: &str, max: usize) -> usize {
-    if max >= s.len() {
-        return s.len();
-    }
-    (0..=max).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0)
 }
 
 /// jieba's search mode from words [`words`] gave: exactly what
