@@ -293,9 +293,132 @@ impl<T: Clone> Recent<T> {
     }
 }
 
+/// How long a page of a large list (a total of [`EXACT_BELOW`] or more) is served
+/// again without asking the database.
+pub(crate) const PAGE_TTL: Duration = Duration::from_secs(1);
+/// How long readers may keep an expired page while one of them reads it anew.
+pub(crate) const PAGE_STALE_MAX: Duration = Duration::from_secs(5);
+/// Distinct pages kept; when full the cache is emptied.
+const PAGE_ENTRIES: usize = 256;
+
+#[derive(Debug)]
+struct PageEntry<T> {
+    at: Instant,
+    page: T,
+    /// A reader is reading this page again since then.
+    refreshing: Option<Instant>,
+}
+
+/// Pages of large lists (the stream, the API's list, PostgreSQL full-text search),
+/// served again for [`PAGE_TTL`]. Under 100 connections the newest page of a list of a
+/// million items was read from the database hundreds of times a second with the same
+/// answer; on PostgreSQL a common term's page tests thousands of rows each time
+/// (`Store::items`). The embedded index keeps its own results per index generation.
+///
+/// The rule, as for totals: only a page whose list holds [`EXACT_BELOW`] items or more
+/// is kept, so a small store (every test, a new office) always sees the database's
+/// answer. Such a page may miss items stored in the last [`PAGE_TTL`] (on top of a
+/// list of ten thousand); a change to items already listed (a tone correction) clears
+/// the cache at once ([`PageCache::edited`]). When a page expires, the first reader
+/// reads it anew and the others keep the old page meanwhile (at most
+/// [`PAGE_STALE_MAX`]), so that 100 readers do not all query at once.
+#[derive(Debug)]
+pub(crate) struct PageCache<T> {
+    edits: AtomicU64,
+    entries: Mutex<HashMap<String, PageEntry<T>>>,
+}
+
+impl<T> Default for PageCache<T> {
+    fn default() -> Self {
+        PageCache { edits: AtomicU64::new(0), entries: Mutex::new(HashMap::new()) }
+    }
+}
+
+impl<T: Clone> PageCache<T> {
+    /// The page for `key`, if the rule above allows it.
+    pub(crate) fn get(&self, key: &str) -> Option<T> {
+        self.get_at(key, Instant::now())
+    }
+
+    fn get_at(&self, key: &str, now: Instant) -> Option<T> {
+        let mut entries = self.entries.lock().ok()?;
+        let e = entries.get_mut(key)?;
+        if now.saturating_duration_since(e.at) < PAGE_TTL {
+            return Some(e.page.clone());
+        }
+        match e.refreshing {
+            Some(since) if now.saturating_duration_since(since) < PAGE_STALE_MAX => Some(e.page.clone()),
+            _ if now.saturating_duration_since(e.at) >= PAGE_TTL + PAGE_STALE_MAX => {
+                entries.remove(key);
+                None
+            }
+            _ => {
+                e.refreshing = Some(now);
+                None
+            }
+        }
+    }
+
+    /// Read before the query whose page goes to [`PageCache::put`].
+    pub(crate) fn before_read(&self) -> u64 {
+        self.edits.load(Ordering::Acquire)
+    }
+
+    /// Keeps a page of a large list, read when the edit count was `edits`, unless an
+    /// edit came since.
+    pub(crate) fn put(&self, key: String, edits: u64, page: T) {
+        let Ok(mut entries) = self.entries.lock() else { return };
+        if self.edits.load(Ordering::Acquire) != edits {
+            return;
+        }
+        if entries.len() >= PAGE_ENTRIES && !entries.contains_key(&key) {
+            entries.clear();
+        }
+        entries.insert(key, PageEntry { at: Instant::now(), page, refreshing: None });
+    }
+
+    /// Items already listed changed (or a benchmark wants the database's answer):
+    /// every page is read again.
+    pub(crate) fn edited(&self) {
+        let Ok(mut entries) = self.entries.lock() else { return };
+        self.edits.fetch_add(1, Ordering::AcqRel);
+        entries.clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_is_served_for_its_ttl_then_read_again_by_one_reader() {
+        let c: PageCache<&str> = PageCache::default();
+        assert_eq!(c.get("k"), None);
+        c.put("k".into(), c.before_read(), "page 1");
+        assert_eq!(c.get("k"), Some("page 1"));
+        let expired = Instant::now() + PAGE_TTL + Duration::from_millis(1);
+        assert_eq!(c.get_at("k", expired), None, "the first reader after the TTL reads it anew");
+        assert_eq!(c.get_at("k", expired), Some("page 1"), "the others keep the old page meanwhile");
+        c.put("k".into(), c.before_read(), "page 2");
+        assert_eq!(c.get("k"), Some("page 2"));
+        // A reader that never came back: after PAGE_STALE_MAX another one reads it.
+        c.put("k".into(), c.before_read(), "page 3");
+        assert_eq!(c.get_at("k", expired), None);
+        assert_eq!(c.get_at("k", expired + PAGE_STALE_MAX), None, "too old to serve at all");
+    }
+
+    #[test]
+    fn an_edit_clears_the_pages_and_a_page_read_before_it_is_not_kept() {
+        let c: PageCache<i32> = PageCache::default();
+        c.put("k".into(), c.before_read(), 1);
+        let before = c.before_read();
+        c.edited();
+        assert_eq!(c.get("k"), None, "an edit clears");
+        c.put("k".into(), before, 2);
+        assert_eq!(c.get("k"), None, "read before the edit: not kept");
+        c.put("k".into(), c.before_read(), 4);
+        assert_eq!(c.get("k"), Some(4));
+    }
 
     #[test]
     fn a_recent_value_is_cleared_by_a_write_and_expires() {

@@ -44,7 +44,8 @@ use yuqing_judge::events::{cosine, merge_profile, shares_anchor, GrouperConfig};
 use yuqing_judge::level::{level_with, LevelInput};
 
 use crate::db::Sql;
-use crate::{parse_ts, summary_from_row, ts, Backend, ItemSummary, NewItem, Result, Store, StoreError, ITEM_COLUMNS};
+use crate::deferred::Deferred;
+use crate::{parse_ts, summary_from_row, ts, ItemSummary, NewItem, Result, Store, StoreError, ITEM_COLUMNS};
 
 /// Events read per term of an item when looking for the event it follows up.
 pub const POSTINGS_PER_TERM: i64 = 64;
@@ -105,6 +106,18 @@ pub(crate) struct Placement {
     sig: Signature,
     /// Items of the event before this one.
     size_before: i64,
+    /// The event's row as read to place the item, so that counting the item in does
+    /// not read it again: events are written by ingest only, one ingest transaction at
+    /// a time (SQLite's writer; on PostgreSQL the ingest's advisory lock), so the row
+    /// read earlier in the same transaction is still the row.
+    row: Option<EventRow>,
+}
+
+/// What counting an item into its event reads of the event's row.
+pub(crate) struct EventRow {
+    last_at: String,
+    centroid: Centroid,
+    anchors: Anchors,
 }
 
 /// Why an item is in its event.
@@ -276,6 +289,7 @@ impl Store {
     pub(crate) async fn place_event_in_tx(
         &self,
         tx: &mut Transaction<'static, Any>,
+        deferred: &mut Deferred,
         at: DateTime<Utc>,
         duplicate_of: Option<i64>,
         prepared: Prepared,
@@ -288,30 +302,50 @@ impl Store {
                 terms.signature_of(prepared.tf)
             }
         };
-        let mut p = Placement { event: None, reason: JoinReason::New, of_item: None, score: None, sig, size_before: 0 };
+        let mut p = Placement {
+            event: None,
+            reason: JoinReason::New,
+            of_item: None,
+            score: None,
+            sig,
+            size_before: 0,
+            row: None,
+        };
         if let Some(root) = duplicate_of {
-            // The event and its size so far (read with its profile: one round trip).
-            let event = match sqlx::query_scalar::<_, i64>("SELECT event_id FROM event_items WHERE item_id = $1")
-                .bind(root)
-                .fetch_optional(&mut **tx)
-                .await?
-            {
-                Some(e) => self.repost_fits(tx, e, &p.sig, at).await?.map(|size| (e, size)),
-                None => match self.adopt_legacy_root(tx, root).await? {
-                    Some(e) => Some((e, self.event_size(tx, e).await?)),
+            // The root's event, its size so far and its profile: one round trip.
+            let found = sqlx::query(
+                "SELECT e.id, e.last_at, e.centroid, e.anchors, e.items FROM event_items ei
+                 JOIN events e ON e.id = ei.event_id WHERE ei.item_id = $1",
+            )
+            .bind(root)
+            .fetch_optional(&mut **tx)
+            .await?;
+            let event = match found {
+                Some(r) => {
+                    let (e, size): (i64, i64) = (r.try_get("id")?, r.try_get("items")?);
+                    let row = EventRow {
+                        last_at: r.try_get("last_at")?,
+                        centroid: parse_json(&r.try_get::<String, _>("centroid")?),
+                        anchors: parse_json(&r.try_get::<String, _>("anchors")?),
+                    };
+                    self.repost_fits(&row, &p.sig, at).then_some((e, size, Some(row)))
+                }
+                None => match self.adopt_legacy_root(tx, deferred, root).await? {
+                    Some(e) => Some((e, self.event_size(tx, e).await?, None)),
                     None => None,
                 },
             };
-            if let Some((e, size)) = event {
-                (p.event, p.reason, p.of_item, p.size_before) = (Some(e), JoinReason::Repost, Some(root), size);
+            if let Some((e, size, row)) = event {
+                (p.event, p.reason, p.of_item, p.size_before, p.row) =
+                    (Some(e), JoinReason::Repost, Some(root), size, row);
             }
         }
         // Not a repost (or a near-duplicate of another story, or of an old one): a
         // follow-up, or a new event.
         if p.event.is_none() {
-            if let Some((e, score, size)) = self.find_follow_up(tx, &p.sig, at).await? {
-                (p.event, p.reason, p.score, p.size_before) =
-                    (Some(e), JoinReason::FollowUp, Some(f64::from(score)), size);
+            if let Some((e, score, size, row)) = self.find_follow_up(tx, &p.sig, at).await? {
+                (p.event, p.reason, p.score, p.size_before, p.row) =
+                    (Some(e), JoinReason::FollowUp, Some(f64::from(score)), size, Some(row));
             }
         }
         Ok(p)
@@ -379,6 +413,7 @@ impl Store {
     pub(crate) async fn record_event_in_tx(
         &self,
         tx: &mut Transaction<'static, Any>,
+        deferred: &mut Deferred,
         item_id: i64,
         item: &NewItem,
         at: DateTime<Utc>,
@@ -395,11 +430,11 @@ impl Store {
         };
         match placement.event {
             Some(event_id) => {
-                self.add_member(tx, event_id, &member, &placement.sig).await?;
+                self.add_member(tx, deferred, event_id, &member, &placement.sig, placement.row).await?;
                 Ok(event_id)
             }
             None => {
-                self.start_event_with(tx, &member, &item.title, &placement.sig).await?;
+                self.start_event_with(tx, deferred, &member, &item.title, &placement.sig).await?;
                 Ok(item_id)
             }
         }
@@ -411,6 +446,7 @@ impl Store {
     async fn start_event_with(
         &self,
         tx: &mut Transaction<'static, Any>,
+        deferred: &mut Deferred,
         m: &Member<'_>,
         title: &str,
         sig: &Signature,
@@ -431,7 +467,7 @@ impl Store {
         .bind(serde_json::to_string(&anchors).unwrap_or_else(|_| "[]".into()))
         .execute(&mut **tx)
         .await?;
-        self.write_member_rows(tx, m.id, m, &centroid, norm, &at, true).await
+        self.write_member_rows(tx, deferred, m.id, m, &centroid, norm, &at, true).await
     }
 
     /// Whether a near-duplicate joins its root's event, as in the grouper: the event is
@@ -439,37 +475,18 @@ impl Store {
     /// shares enough key terms. SimHash links texts at any distance in time, and a
     /// templated notice with another county's names is near-duplicate text of another
     /// story.
-    /// Returns the event's size so far when the repost joins it.
-    async fn repost_fits(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        event: i64,
-        sig: &Signature,
-        at: DateTime<Utc>,
-    ) -> Result<Option<i64>> {
-        let Some(r) = sqlx::query("SELECT last_at, centroid, anchors, items FROM events WHERE id = $1")
-            .bind(event)
-            .fetch_optional(&mut **tx)
-            .await?
-        else {
-            return Ok(None);
-        };
+    fn repost_fits(&self, row: &EventRow, sig: &Signature, at: DateTime<Utc>) -> bool {
         let cfg = &self.events.cfg;
-        let size: i64 = r.try_get("items")?;
-        let last_at: String = r.try_get("last_at")?;
-        if parse_ts(&last_at).is_some_and(|last| at - last > cfg.window) {
-            return Ok(None);
+        if parse_ts(&row.last_at).is_some_and(|last| at - last > cfg.window) {
+            return false;
         }
-        let centroid: Centroid = parse_json(&r.try_get::<String, _>("centroid")?);
-        if centroid.is_empty() {
+        if row.centroid.is_empty() {
             // An event adopted from an item stored before events: nothing to compare.
-            return Ok(Some(size));
+            return true;
         }
-        let anchors: Anchors = parse_json(&r.try_get::<String, _>("anchors")?);
-        let norm = centroid.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
-        let fits = shares_anchor(&anchors, &centroid, &sig.terms, &sig.anchors, cfg.shared_anchors)
-            && (sig.terms.is_empty() || cosine(&sig.terms, &centroid, norm) >= cfg.repost_min_similarity);
-        Ok(fits.then_some(size))
+        let norm = row.centroid.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        shares_anchor(&row.anchors, &row.centroid, &sig.terms, &sig.anchors, cfg.shared_anchors)
+            && (sig.terms.is_empty() || cosine(&sig.terms, &row.centroid, norm) >= cfg.repost_min_similarity)
     }
 
     async fn event_size(&self, tx: &mut Transaction<'static, Any>, event: i64) -> Result<i64> {
@@ -483,7 +500,12 @@ impl Store {
     /// An item stored before events existed gets its event when it is first reposted:
     /// its own row, counted as the first item, with an empty centroid (its text is not
     /// read) that the repost's terms then fill.
-    async fn adopt_legacy_root(&self, tx: &mut Transaction<'static, Any>, root: i64) -> Result<Option<i64>> {
+    async fn adopt_legacy_root(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        deferred: &mut Deferred,
+        root: i64,
+    ) -> Result<Option<i64>> {
         let Some(r) = sqlx::query("SELECT source, tier, title, sort_at FROM items WHERE id = $1")
             .bind(root)
             .fetch_optional(&mut **tx)
@@ -500,17 +522,18 @@ impl Store {
         start_event(tx, root, &source, tier, at, &title).await?;
         let member =
             Member { id: root, source: &source, tier, at, reason: JoinReason::New, of_item: None, score: None };
-        self.add_member(tx, root, &member, &Signature::default()).await?;
+        self.add_member(tx, deferred, root, &member, &Signature::default(), None).await?;
         Ok(Some(root))
     }
 
-    /// The active event the signature follows up best: (event, cosine, its size so far).
+    /// The active event the signature follows up best: (event, cosine, its size so far,
+    /// its row).
     async fn find_follow_up(
         &self,
         tx: &mut Transaction<'static, Any>,
         sig: &Signature,
         at: DateTime<Utc>,
-    ) -> Result<Option<(i64, f32, i64)>> {
+    ) -> Result<Option<(i64, f32, i64, EventRow)>> {
         if sig.terms.is_empty() {
             return Ok(None);
         }
@@ -545,7 +568,7 @@ impl Store {
         if ranked.is_empty() {
             return Ok(None);
         }
-        let mut q = Sql::new("SELECT id, centroid, anchors, items FROM events WHERE id IN (");
+        let mut q = Sql::new("SELECT id, last_at, centroid, anchors, items FROM events WHERE id IN (");
         for (n, (id, _)) in ranked.iter().enumerate() {
             if n > 0 {
                 q.push(", ");
@@ -556,7 +579,7 @@ impl Store {
         let (sql, args) = q.finish();
         let rows = sqlx::query_with(&sql, args).fetch_all(&mut **tx).await?;
         let cfg = &self.events.cfg;
-        let mut best: Option<(f32, i64, i64)> = None;
+        let mut best: Option<(f32, i64, i64, EventRow)> = None;
         for r in &rows {
             let id: i64 = r.try_get("id")?;
             let size: i64 = r.try_get("items")?;
@@ -567,32 +590,44 @@ impl Store {
             }
             let norm = centroid.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
             let score = cosine(&sig.terms, &centroid, norm);
-            if score >= cfg.follow_up_threshold && best.is_none_or(|(s, b, _)| score > s || (score == s && id < b)) {
-                best = Some((score, id, size));
+            if score >= cfg.follow_up_threshold
+                && best.as_ref().is_none_or(|(s, b, _, _)| score > *s || (score == *s && id < *b))
+            {
+                best = Some((score, id, size, EventRow { last_at: r.try_get("last_at")?, centroid, anchors }));
             }
         }
-        Ok(best.map(|(s, id, size)| (id, s, size)))
+        Ok(best.map(|(s, id, size, row)| (id, s, size, row)))
     }
 
     /// Counts the item into its event: size, last time, centroid and anchors, listed
     /// terms, source, hour and membership.
+    /// `row`: the event's row if this transaction read it already (see [`Placement`]).
     async fn add_member(
         &self,
         tx: &mut Transaction<'static, Any>,
+        deferred: &mut Deferred,
         event_id: i64,
         m: &Member<'_>,
         sig: &Signature,
+        row: Option<EventRow>,
     ) -> Result<()> {
-        // On PostgreSQL another process may add to the same event: lock its row for the
-        // read-modify-write of the centroid. SQLite's writer holds the database anyway.
-        let select = match self.backend {
-            Backend::Sqlite => "SELECT last_at, centroid, anchors FROM events WHERE id = $1",
-            Backend::Postgres => "SELECT last_at, centroid, anchors FROM events WHERE id = $1 FOR UPDATE",
+        // Only ingest writes events, one ingest transaction at a time (SQLite's writer,
+        // PostgreSQL's ingest advisory lock), so the read-modify-write of the centroid
+        // needs no row lock.
+        let EventRow { last_at, mut centroid, mut anchors } = match row {
+            Some(row) => row,
+            None => {
+                let r = sqlx::query("SELECT last_at, centroid, anchors FROM events WHERE id = $1")
+                    .bind(event_id)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                EventRow {
+                    last_at: r.try_get("last_at")?,
+                    centroid: parse_json(&r.try_get::<String, _>("centroid")?),
+                    anchors: parse_json(&r.try_get::<String, _>("anchors")?),
+                }
+            }
         };
-        let r = sqlx::query(select).bind(event_id).fetch_one(&mut **tx).await?;
-        let last_at: String = r.try_get("last_at")?;
-        let mut centroid: Centroid = parse_json(&r.try_get::<String, _>("centroid")?);
-        let mut anchors: Anchors = parse_json(&r.try_get::<String, _>("anchors")?);
         let at = ts(m.at);
         let last_at = if at > last_at { at.clone() } else { last_at };
         let cfg = &self.events.cfg;
@@ -604,15 +639,17 @@ impl Store {
             .bind(event_id)
             .execute(&mut **tx)
             .await?;
-        self.write_member_rows(tx, event_id, m, &centroid, norm, &last_at, false).await
+        self.write_member_rows(tx, deferred, event_id, m, &centroid, norm, &last_at, false).await
     }
 
     /// The rows an item adds to its event beside the event's own: the listed terms
-    /// (replaced, unless the event is new), membership, source and hour.
+    /// (replaced, unless the event is new) and membership now, its source's and hour's
+    /// counts when the transaction ends ([`Deferred`]: nothing in the ingest reads them).
     #[allow(clippy::too_many_arguments)]
     async fn write_member_rows(
         &self,
         tx: &mut Transaction<'static, Any>,
+        deferred: &mut Deferred,
         event_id: i64,
         m: &Member<'_>,
         centroid: &Centroid,
@@ -656,26 +693,8 @@ impl Store {
         q.push(")");
         let (sql, args) = q.finish();
         sqlx::query_with(&sql, args).execute(&mut **tx).await?;
-        sqlx::query(
-            "INSERT INTO event_sources (event_id, source, tier, first_at, items) VALUES ($1, $2, $3, $4, 1)
-             ON CONFLICT (event_id, source) DO UPDATE SET items = event_sources.items + 1,
-               first_at = CASE WHEN excluded.first_at < event_sources.first_at THEN excluded.first_at
-                          ELSE event_sources.first_at END",
-        )
-        .bind(event_id)
-        .bind(m.source)
-        .bind(m.tier.id())
-        .bind(&at)
-        .execute(&mut **tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO event_hours (event_id, hour, items) VALUES ($1, $2, 1)
-             ON CONFLICT (event_id, hour) DO UPDATE SET items = event_hours.items + 1",
-        )
-        .bind(event_id)
-        .bind(hour_of(m.at))
-        .execute(&mut **tx)
-        .await?;
+        deferred.event_source(event_id, m.source, m.tier.id(), &at);
+        deferred.event_hour(event_id, hour_of(m.at));
         Ok(())
     }
 

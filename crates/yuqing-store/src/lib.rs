@@ -22,6 +22,7 @@ mod bulletins;
 mod cases;
 mod counts;
 pub mod db;
+mod deferred;
 mod duty;
 mod events;
 pub mod index;
@@ -294,6 +295,8 @@ pub struct Store {
     events: events::EventState,
     /// List totals counted a moment ago (see [`counts`]).
     counts: std::sync::Arc<counts::CountCache>,
+    /// Pages of large lists, served again for a second (see `counts.rs`).
+    pages: counts::PageCache<ItemPage>,
     /// The stream filter's source names and the top bar's duty line (see [`counts::Recent`]).
     source_names_recent: counts::Recent<Vec<String>>,
     duty_recent: counts::Recent<DutyNow>,
@@ -480,6 +483,7 @@ impl Store {
             owner,
             pending_max_id: AtomicU64::new(0),
             counts: std::sync::Arc::default(),
+            pages: counts::PageCache::default(),
             source_names_recent: counts::Recent::default(),
             duty_recent: counts::Recent::default(),
             item_estimate: counts::Recent::default(),
@@ -894,8 +898,12 @@ impl Store {
         }
         let mut outcomes = Vec::with_capacity(items.len());
         let mut written = Vec::with_capacity(items.len());
+        // The batch's canonical URLs already stored, in one statement; an item of the batch
+        // joins them once inserted, so a second copy of it in the same batch is `Known`.
+        let mut known = known_urls(&mut tx, items).await?;
+        let mut deferred = deferred::Deferred::default();
         for p in items {
-            match self.ingest_in_tx(&mut tx, p).await? {
+            match self.ingest_in_tx(&mut tx, &mut known, &mut deferred, p).await? {
                 Some((outcome, w)) => {
                     outcomes.push(outcome);
                     written.push(w);
@@ -903,6 +911,7 @@ impl Store {
                 None => return Ok(None),
             }
         }
+        deferred.flush(&mut tx).await?;
         tx.commit().await?;
         let Some(index) = &self.index else { return Ok(Some(outcomes)) };
         let mut cats: Vec<Vec<String>> = Vec::with_capacity(items.len());
@@ -952,16 +961,14 @@ impl Store {
     async fn ingest_in_tx(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        known: &mut HashMap<String, i64>,
+        deferred: &mut deferred::Deferred,
         prepared: &PreparedItem,
     ) -> Result<Option<(IngestOutcome, Option<Written>)>> {
         let mut item = prepared.item.clone();
         let raw = &prepared.raw;
         let event_terms = prepared.terms.clone();
-        if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM items WHERE canonical_url = $1")
-            .bind(&item.canonical_url)
-            .fetch_optional(&mut **tx)
-            .await?
-        {
+        if let Some(&id) = known.get(&item.canonical_url) {
             return Ok(Some((IngestOutcome::Known { id }, None)));
         }
         // Too little text makes fingerprints meaningless: no near-duplicate grouping then.
@@ -1006,7 +1013,7 @@ impl Store {
         let cats_json = serde_json::to_string(&cats).unwrap_or_else(|_| "[]".into());
         let rules_json = serde_json::to_string(&item.matched_rules).unwrap_or_else(|_| "[]".into());
         // The item's event (see `events.rs`), and its level raised by the event's spread.
-        let placement = self.place_event_in_tx(tx, sort_at, duplicate_of, event_terms).await?;
+        let placement = self.place_event_in_tx(tx, deferred, sort_at, duplicate_of, event_terms).await?;
         self.level_by_spread(tx, &mut item, &placement).await?;
         // On PostgreSQL the item carries its own full text (`search.rs`); on SQLite the
         // tantivy index gets it after the commit.
@@ -1053,6 +1060,7 @@ impl Store {
             // caller rolls back and tries again alone.
             return Ok(None);
         };
+        known.insert(item.canonical_url.clone(), id);
         // Only first-seen items carry bands: a repost is grouped with the first-seen item
         // it is near (no drift along a chain of reposts), and the candidate sets stay as
         // small as the number of distinct stories, not of copies (a hot story reposted
@@ -1069,34 +1077,20 @@ impl Store {
             let (sql, args) = q.finish();
             sqlx::query_with(&sql, args).execute(&mut **tx).await?;
         }
+        // The raw page, the alert outbox and the hourly counts are written with the
+        // batch's others just before it commits (`deferred.rs`): nothing here reads them.
         if let Some((content_type, body)) = &raw {
-            sqlx::query("INSERT INTO raw_pages (item_id, content_type, body, stored_at) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(content_type)
-                .bind(body)
-                .bind(ts(Utc::now()))
-                .execute(&mut **tx)
-                .await?;
+            deferred.raw_page(id, content_type.clone(), body.clone(), ts(Utc::now()));
         }
         if duplicate_of.is_none() {
             let key = format!("item-{id}");
             for channel in &item.alert_channels {
-                sqlx::query(
-                    "INSERT INTO alert_outbox (key, channel, item_id, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (key, channel) DO NOTHING",
-                )
-                .bind(&key)
-                .bind(channel)
-                .bind(id)
-                .bind(ts(Utc::now()))
-                .bind(ts(Utc::now()))
-                .execute(&mut **tx)
-                .await?;
+                deferred.alert(key.clone(), channel.clone(), id, ts(Utc::now()));
             }
         }
-        self.record_event_in_tx(tx, id, &item, sort_at, placement).await?;
+        self.record_event_in_tx(tx, deferred, id, &item, sort_at, placement).await?;
         // Hourly counts per rule and category, for spikes (see `spikes.rs`).
-        self.count_in_tx(tx, &item, sort_at).await?;
+        self.count_hourly(deferred, &item, sort_at);
         // The system reports a major-sensitive item itself, in the same transaction, so
         // that a crash can never leave such an item without its case. A repost of an
         // item that already has an open case adds nothing.
@@ -1292,9 +1286,11 @@ impl Store {
         self.counts.tune(budget, estimate_from, count_delay);
     }
 
-    /// Forgets the embedded index's cached search results (see `index.rs`), so that the
-    /// next search is run on the index: `bench-search` times that work, not the cache.
+    /// Forgets the embedded index's cached search results (see `index.rs`) and the
+    /// pages of large lists kept for a second (`counts.rs`), so that the next search is
+    /// run on the index or the database: `bench-search` times that work, not the caches.
     pub fn forget_search_results(&self) {
+        self.pages.edited();
         if let Some(index) = &self.index {
             index.forget_results();
         }
@@ -1315,9 +1311,31 @@ impl Store {
         // The filter and query spell the cache key; the total is counted again when the
         // cache may not answer (see `counts.rs`).
         let key = format!("{:?}|{:?}", q.filter, tsquery);
+        // A page of a large list is served again for a second (`counts::PageCache`).
+        let page_key = format!("{key}|{limit}|{}", q.offset);
+        if let Some(page) = self.pages.get(&page_key) {
+            return Ok(page);
+        }
+        let edits = self.pages.before_read();
+        let page = self.items_from_sql(key, tsquery, &q.filter, limit, q.offset).await?;
+        if page.total as i64 >= counts::EXACT_BELOW {
+            self.pages.put(page_key, edits, page.clone());
+        }
+        Ok(page)
+    }
+
+    /// [`Store::items`] from SQL: the total (cached) and the page.
+    async fn items_from_sql(
+        &self,
+        key: String,
+        tsquery: Option<String>,
+        filter: &ItemFilter,
+        limit: usize,
+        offset: usize,
+    ) -> Result<ItemPage> {
         let (total, total_estimated) = match self.counts.get(&key) {
             Some(total) => (total, false),
-            None => self.count_items(key, tsquery.clone(), &q.filter).await?,
+            None => self.count_items(key, tsquery.clone(), filter).await?,
         };
         // A term in a tenth of a million items: PostgreSQL's planner fetches all its hits
         // through the GIN index and sorts them (a second and more), where walking the
@@ -1327,15 +1345,15 @@ impl Store {
         // hits may all be older than that, and then the page is not full and the GIN
         // plan below answers, having cost one bounded walk more.
         if let Some(tsq) = &tsquery {
-            if self.newest_first_walk_is_short(total, limit + q.offset).await {
+            if self.newest_first_walk_is_short(total, limit + offset).await {
                 let mut walk = Sql::new(format!(
                     "SELECT {ITEM_COLUMNS} FROM (SELECT {ITEM_COLUMNS}, sort_at, search_tsv FROM items WHERE 1 = 1"
                 ));
-                push_filter(&mut walk, &q.filter);
+                push_filter(&mut walk, filter);
                 walk.push(" ORDER BY sort_at DESC, id DESC LIMIT ").bind(WALK_ROWS);
                 walk.push(") w WHERE search_tsv @@ ").bind(tsq.clone()).push("::tsquery");
                 walk.push(" ORDER BY sort_at DESC, id DESC LIMIT ").bind(limit as i64);
-                walk.push(" OFFSET ").bind(q.offset as i64);
+                walk.push(" OFFSET ").bind(offset as i64);
                 let (sql, args) = walk.finish();
                 let rows = sqlx::query_with(&sql, args).fetch_all(&self.pool).await?;
                 if rows.len() == limit {
@@ -1344,9 +1362,9 @@ impl Store {
                 }
             }
         }
-        let mut list_q = count_sql(&format!("SELECT {ITEM_COLUMNS}"), tsquery.as_deref(), &q.filter);
+        let mut list_q = count_sql(&format!("SELECT {ITEM_COLUMNS}"), tsquery.as_deref(), filter);
         list_q.push(" ORDER BY sort_at DESC, id DESC LIMIT ").bind(limit as i64);
-        list_q.push(" OFFSET ").bind(q.offset as i64);
+        list_q.push(" OFFSET ").bind(offset as i64);
         let (sql, args) = list_q.finish();
         let rows = sqlx::query_with(&sql, args).fetch_all(&self.pool).await?;
         let items = rows.iter().map(summary_from_row).collect::<Result<Vec<_>>>()?;
@@ -1568,6 +1586,27 @@ impl Store {
 
 /// `{select} FROM items WHERE` the full-text query and the filter: the list's count,
 /// its page, and the planner's estimate.
+/// The ids of the items whose canonical URL is one of the batch's, in one statement.
+async fn known_urls(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    items: &[PreparedItem],
+) -> Result<HashMap<String, i64>> {
+    let mut q = Sql::new("SELECT id, canonical_url FROM items WHERE canonical_url IN (");
+    for (n, p) in items.iter().enumerate() {
+        if n > 0 {
+            q.push(", ");
+        }
+        q.bind(p.item.canonical_url.clone());
+    }
+    q.push(")");
+    let (sql, args) = q.finish();
+    let mut known = HashMap::with_capacity(items.len());
+    for r in sqlx::query_with(&sql, args).fetch_all(&mut **tx).await? {
+        known.insert(r.try_get::<String, _>("canonical_url")?, r.try_get::<i64, _>("id")?);
+    }
+    Ok(known)
+}
+
 fn count_sql(select: &str, tsquery: Option<&str>, filter: &ItemFilter) -> Sql<'static> {
     let mut q = Sql::new(format!("{select} FROM items WHERE 1 = 1"));
     if let Some(tsq) = tsquery {

@@ -3,7 +3,7 @@
 //!
 //! # Counting
 //! Ingest adds one to the hour's count of every rule the item matched and every category
-//! it carries, in the item's own transaction ([`Store::count_in_tx`]): so a spike check
+//! it carries, in the item's own transaction ([`Store::count_hourly`]): so a spike check
 //! never scans items (at a million items it reads at most a week of rows per key), and a
 //! crash never leaves an item counted but not stored, or the reverse. What counts:
 //! - every *stored* item, first-seen or a near-duplicate (a repost on another site is
@@ -36,10 +36,10 @@
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::Serialize;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 pub use yuqing_judge::events::{Baseline, SpikeConfig};
 
-use crate::db::Sql;
+use crate::deferred::Deferred;
 use crate::{parse_ts, ts, NewItem, Result, Store, StoreError};
 
 /// `scope` of a watch rule's counts (the key is the rule's name).
@@ -136,15 +136,10 @@ impl Store {
     /// Counts a stored item in the hourly counts of its rules and categories (see the
     /// module comment for what counts). Keys are written in one order (scope, then key),
     /// so concurrent ingests on PostgreSQL lock the rows in the same order.
-    pub(crate) async fn count_in_tx(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        item: &NewItem,
-        sort_at: DateTime<Utc>,
-    ) -> Result<()> {
+    pub(crate) fn count_hourly(&self, deferred: &mut Deferred, item: &NewItem, sort_at: DateTime<Utc>) {
         let max_age = TimeDelta::seconds(self.spike_max_age_secs.load(std::sync::atomic::Ordering::Relaxed));
         if item.fetched_at - sort_at > max_age {
-            return Ok(());
+            return;
         }
         let mut keys: Vec<(&str, &str)> = item
             .matched_rules
@@ -154,21 +149,12 @@ impl Store {
             .collect();
         keys.sort_unstable();
         keys.dedup();
-        if keys.is_empty() {
-            return Ok(());
-        }
-        // One statement for every key (each statement is a round trip); its rows come in
-        // key order, and none twice, which PostgreSQL's upsert requires.
+        // Written with the batch's other counts when its transaction ends, summed per
+        // key and in key order (PostgreSQL's upsert takes each row once).
         let hour = ts(hour_of(item.fetched_at));
-        let mut q = Sql::new("INSERT INTO hourly_counts (scope, key, hour, count) VALUES ");
-        for (n, (scope, key)) in keys.into_iter().enumerate() {
-            q.push(if n == 0 { "(" } else { ", (" });
-            q.bind(scope).push(", ").bind(key).push(", ").bind(hour.clone()).push(", 1)");
+        for (scope, key) in keys {
+            deferred.hourly(scope, key, hour.clone());
         }
-        q.push(" ON CONFLICT (scope, key, hour) DO UPDATE SET count = hourly_counts.count + 1");
-        let (sql, args) = q.finish();
-        sqlx::query_with(&sql, args).execute(&mut **tx).await?;
-        Ok(())
     }
 
     /// Items published longer than this before they were found are not counted

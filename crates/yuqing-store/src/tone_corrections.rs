@@ -241,6 +241,8 @@ impl Store {
         let title: String =
             sqlx::query_scalar("SELECT title FROM items WHERE id = $1").bind(item_id).fetch_one(&mut *tx).await?;
         tx.commit().await?;
+        // Lists kept for a second show the item's tone: read them anew.
+        self.pages.edited();
         // The database is the truth and has the correction now; the index follows, and
         // what it misses here is caught up on the next start (see the module comment).
         if let Err(e) = self.catch_up_tone_index_locked().await {

@@ -547,6 +547,9 @@ async fn concurrent_ingests_on(store: &Store) {
         );
         items.extend([original.clone(), repost, original]);
     }
+    for it in &mut items {
+        it.alert_channels = vec!["duty".into()];
+    }
     let urls: Vec<String> = items.iter().map(|i| i.canonical_url.clone()).collect();
     let outcomes = futures_util::future::join_all(items.into_iter().map(|i| store.ingest(i))).await;
     let outcomes: Vec<IngestOutcome> = outcomes.into_iter().map(|o| o.expect("every ingest succeeds")).collect();
@@ -582,8 +585,63 @@ async fn concurrent_ingests_on(store: &Store) {
         IngestOutcome::New { id } => Some(*id),
         _ => None,
     });
-    let event = store.event_of(first.expect("a new item")).await.expect("event").expect("has an event");
+    let first = first.expect("a new item");
+    let event = store.event_of(first).await.expect("event").expect("has an event");
     assert_eq!(store.event_summary(event).await.expect("summary").expect("exists").items, 2);
+
+    // The rows a shared transaction writes once for all its items at the end (raw pages,
+    // alert outbox, hourly counts, an event's sources and hours): the same as item by item.
+    let count = |sql: &'static str| async move {
+        let n: i64 = sqlx::query_scalar(sql).fetch_one(store.pool()).await.expect(sql);
+        n
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM raw_pages").await, 2 * STORIES as i64);
+    let raw = store.raw_page(first).await.expect("raw").expect("kept");
+    assert!(String::from_utf8_lossy(&raw.body).starts_with("<p>上犹县财政局"));
+    assert_eq!(count("SELECT COUNT(*) FROM alert_outbox").await, STORIES as i64, "first-seen items alert, once");
+    assert_eq!(count("SELECT COUNT(*) FROM alert_outbox WHERE channel = 'duty'").await, STORIES as i64);
+    // Every event (stories on one theme may follow each other up into one) has its one
+    // source counted with all its items, from its earliest item, and its items counted
+    // in their hours.
+    let events = count("SELECT COUNT(*) FROM events").await;
+    assert!(events > 0);
+    assert_eq!(count("SELECT COUNT(*) FROM event_items").await, 2 * STORIES as i64);
+    assert_eq!(count("SELECT COUNT(*) FROM event_sources").await, events, "one source");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM event_sources es JOIN events e ON e.id = es.event_id WHERE es.items = e.items")
+            .await,
+        events
+    );
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM event_sources es
+             WHERE es.first_at = (SELECT MIN(ei.at) FROM event_items ei WHERE ei.event_id = es.event_id)"
+        )
+        .await,
+        events
+    );
+    let first_at: Vec<String> = sqlx::query_scalar("SELECT DISTINCT first_at FROM event_sources")
+        .fetch_all(store.pool())
+        .await
+        .expect("first_at");
+    assert_eq!(first_at, vec![yuqing_store::ts(t("2026-11-21T14:05:00+08:00").with_timezone(&Utc))]);
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM events e
+             WHERE e.items = (SELECT SUM(h.items) FROM event_hours h WHERE h.event_id = e.id)"
+        )
+        .await,
+        events
+    );
+    // Originals at 06:00 UTC, reposts at 08:00: two hours per event.
+    assert_eq!(count("SELECT COUNT(*) FROM event_hours").await, 2 * events);
+    // Every stored item counts once for its rule and its category in the hour it was found.
+    assert_eq!(count("SELECT COUNT(*) FROM hourly_counts").await, 2);
+    let hour = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).single().expect("hour");
+    for (scope, key) in [("rule", "上犹财政"), ("category", Category::Livelihood.id())] {
+        let counts = store.hourly_counts(scope, key, hour, hour + chrono::Duration::hours(1)).await.expect("counts");
+        assert_eq!(counts.iter().map(|c| c.count).collect::<Vec<_>>(), vec![2 * STORIES as i64], "{scope} {key}");
+    }
 }
 
 /// A term in a third of the items: on PostgreSQL a page of such a search is found by
