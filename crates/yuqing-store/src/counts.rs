@@ -304,6 +304,8 @@ const PAGE_ENTRIES: usize = 256;
 #[derive(Debug)]
 struct PageEntry<T> {
     at: Instant,
+    /// What the page was read from (the index generation; 0 for the database).
+    version: u64,
     page: T,
     /// A reader is reading this page again since then.
     refreshing: Option<Instant>,
@@ -313,7 +315,10 @@ struct PageEntry<T> {
 /// served again for [`PAGE_TTL`]. Under 100 connections the newest page of a list of a
 /// million items was read from the database hundreds of times a second with the same
 /// answer; on PostgreSQL a common term's page tests thousands of rows each time
-/// (`Store::items`). The embedded index keeps its own results per index generation.
+/// (`Store::items`). The embedded index keeps its own results per index generation,
+/// and its pages (the ids with their summaries) are kept here under a key that names
+/// the generation, whatever their size: exactly what reading them again would give
+/// until the next index commit, but for a tone corrected meanwhile.
 ///
 /// The rule, as for totals: only a page whose list holds [`EXACT_BELOW`] items or more
 /// is kept, so a small store (every test, a new office) always sees the database's
@@ -337,13 +342,20 @@ impl<T> Default for PageCache<T> {
 impl<T: Clone> PageCache<T> {
     /// The page for `key`, if the rule above allows it.
     pub(crate) fn get(&self, key: &str) -> Option<T> {
-        self.get_at(key, Instant::now())
+        self.get_at(key, 0, Instant::now())
     }
 
-    fn get_at(&self, key: &str, now: Instant) -> Option<T> {
+    /// The page for `key` read from `version` (an index generation) within its TTL; a
+    /// page of an older version counts as expired: the first reader reads it anew, the
+    /// others keep the old page meanwhile.
+    pub(crate) fn get_version(&self, key: &str, version: u64) -> Option<T> {
+        self.get_at(key, version, Instant::now())
+    }
+
+    fn get_at(&self, key: &str, version: u64, now: Instant) -> Option<T> {
         let mut entries = self.entries.lock().ok()?;
         let e = entries.get_mut(key)?;
-        if now.saturating_duration_since(e.at) < PAGE_TTL {
+        if e.version == version && now.saturating_duration_since(e.at) < PAGE_TTL {
             return Some(e.page.clone());
         }
         match e.refreshing {
@@ -367,6 +379,11 @@ impl<T: Clone> PageCache<T> {
     /// Keeps a page of a large list, read when the edit count was `edits`, unless an
     /// edit came since.
     pub(crate) fn put(&self, key: String, edits: u64, page: T) {
+        self.put_version(key, edits, 0, page)
+    }
+
+    /// [`PageCache::put`] of a page read from `version`.
+    pub(crate) fn put_version(&self, key: String, edits: u64, version: u64, page: T) {
         let Ok(mut entries) = self.entries.lock() else { return };
         if self.edits.load(Ordering::Acquire) != edits {
             return;
@@ -374,7 +391,7 @@ impl<T: Clone> PageCache<T> {
         if entries.len() >= PAGE_ENTRIES && !entries.contains_key(&key) {
             entries.clear();
         }
-        entries.insert(key, PageEntry { at: Instant::now(), page, refreshing: None });
+        entries.insert(key, PageEntry { at: Instant::now(), version, page, refreshing: None });
     }
 
     /// Items already listed changed (or a benchmark wants the database's answer):
@@ -397,14 +414,26 @@ mod tests {
         c.put("k".into(), c.before_read(), "page 1");
         assert_eq!(c.get("k"), Some("page 1"));
         let expired = Instant::now() + PAGE_TTL + Duration::from_millis(1);
-        assert_eq!(c.get_at("k", expired), None, "the first reader after the TTL reads it anew");
-        assert_eq!(c.get_at("k", expired), Some("page 1"), "the others keep the old page meanwhile");
+        assert_eq!(c.get_at("k", 0, expired), None, "the first reader after the TTL reads it anew");
+        assert_eq!(c.get_at("k", 0, expired), Some("page 1"), "the others keep the old page meanwhile");
         c.put("k".into(), c.before_read(), "page 2");
         assert_eq!(c.get("k"), Some("page 2"));
         // A reader that never came back: after PAGE_STALE_MAX another one reads it.
         c.put("k".into(), c.before_read(), "page 3");
-        assert_eq!(c.get_at("k", expired), None);
-        assert_eq!(c.get_at("k", expired + PAGE_STALE_MAX), None, "too old to serve at all");
+        assert_eq!(c.get_at("k", 0, expired), None);
+        assert_eq!(c.get_at("k", 0, expired + PAGE_STALE_MAX), None, "too old to serve at all");
+    }
+
+    #[test]
+    fn a_page_of_an_older_version_is_read_again_by_one_reader() {
+        let c: PageCache<&str> = PageCache::default();
+        c.put_version("q".into(), c.before_read(), 7, "generation 7");
+        assert_eq!(c.get_version("q", 7), Some("generation 7"));
+        assert_eq!(c.get_version("q", 8), None, "a new generation: the first reader reads it anew");
+        assert_eq!(c.get_version("q", 8), Some("generation 7"), "the others keep the old page meanwhile");
+        c.put_version("q".into(), c.before_read(), 8, "generation 8");
+        assert_eq!(c.get_version("q", 8), Some("generation 8"));
+        assert_eq!(c.get("q"), None, "a versioned page is not the database's");
     }
 
     #[test]

@@ -289,6 +289,11 @@ impl SearchIndex {
         self.reader.reload().map_err(ix)
     }
 
+    /// The generation of the index as searches see it now (a commit starts a new one).
+    pub fn generation(&self) -> u64 {
+        self.reader.searcher().generation().generation_id()
+    }
+
     /// Empties the cache of search results (benchmarks time the search itself).
     pub fn forget_results(&self) {
         if let Ok(mut cache) = self.results.lock() {

@@ -310,6 +310,9 @@ pub struct Store {
     ingest_queue: std::sync::Mutex<Vec<Queued>>,
     /// Held by the task that runs the queued ingests.
     ingest_turn: tokio::sync::Mutex<()>,
+    /// Ingest transactions committed by this process (items per transaction = the
+    /// items stored over this: how well group commit works).
+    ingest_transactions: std::sync::atomic::AtomicU64,
 }
 
 /// An item waiting for its transaction, and where its outcome goes.
@@ -494,6 +497,7 @@ impl Store {
             judging: std::sync::RwLock::default(),
             ingest_queue: std::sync::Mutex::new(Vec::new()),
             ingest_turn: tokio::sync::Mutex::new(()),
+            ingest_transactions: std::sync::atomic::AtomicU64::new(0),
         };
         match store.catch_up_index(created).await {
             // Another process (a running `serve`) owns the index and will catch it up.
@@ -809,10 +813,25 @@ impl Store {
     /// is stored (the collector fetches such pages again).
     pub async fn ingest_prepared(&self, prepared: PreparedItem) -> Result<IngestOutcome> {
         self.warm_events().await;
-        let (answer, outcome) = tokio::sync::oneshot::channel();
+        let (answer, mut outcome) = tokio::sync::oneshot::channel();
         self.ingest_queue.lock().unwrap_or_else(|p| p.into_inner()).push((prepared, answer));
+        // Whichever comes first: another caller's batch writes this item (its outcome
+        // arrives), or this caller's turn to write what is queued. A caller whose item is
+        // written must not wait for the turn: when every caller did, the many callers
+        // already answered passed the turn on one batch at a time, each to write the one
+        // or two items queued meanwhile, and batches never grew (PostgreSQL, 64 pages in
+        // flight: 1.3 items a transaction).
+        let turn = {
+            let turn = std::pin::pin!(self.ingest_turn.lock());
+            match futures_util::future::select(&mut outcome, turn).await {
+                futures_util::future::Either::Left((result, _)) => {
+                    return result.unwrap_or_else(|_| Err(interrupted()))
+                }
+                futures_util::future::Either::Right((turn, _)) => turn,
+            }
+        };
         {
-            let _turn = self.ingest_turn.lock().await;
+            let _turn = turn;
             // Everything queued by now, batch after batch: a caller that queued behind a
             // full batch may have given up, so the queue is emptied, not left to it.
             loop {
@@ -827,12 +846,13 @@ impl Store {
                 self.write_batch(batch).await;
             }
         }
-        outcome.await.unwrap_or_else(|_| {
-            Err(StoreError::Busy(
-                "the ingest was interrupted before its outcome was known; ingesting the page again finds it if it was stored"
-                    .into(),
-            ))
-        })
+        outcome.await.unwrap_or_else(|_| Err(interrupted()))
+    }
+
+    /// Ingest transactions this process committed (`/metrics`). With many ingests in
+    /// flight, far fewer than the items they stored.
+    pub fn ingest_transactions(&self) -> u64 {
+        self.ingest_transactions.load(Ordering::Relaxed)
     }
 
     /// Writes queued items: together, or (after a failure, or a canonical URL another
@@ -913,6 +933,7 @@ impl Store {
         }
         deferred.flush(&mut tx).await?;
         tx.commit().await?;
+        self.ingest_transactions.fetch_add(1, Ordering::Relaxed);
         let Some(index) = &self.index else { return Ok(Some(outcomes)) };
         let mut cats: Vec<Vec<String>> = Vec::with_capacity(items.len());
         for p in items {
@@ -1302,9 +1323,24 @@ impl Store {
         let text = q.q.as_deref().map(str::trim).unwrap_or("");
         let query = search::parse(text);
         if let (Some(node), Some(index)) = (&query, &self.index) {
+            // The page as the index is now: kept for the index generation, as the ids
+            // are (`SearchIndex::search`), so it is what reading it again would give,
+            // but for a tone corrected meanwhile (`PageCache::edited` clears it then).
+            // Kept, the 50 summaries are not read again for every desk searching the
+            // same term (SQLite, 30,000 items, 100 connections: 675 req/s, p99 240 ms).
+            // After a commit the first reader reads the page anew while the others keep
+            // the page of the generation before for those few milliseconds.
+            let page_key = format!("index|{node:?}|{:?}|{limit}|{}", q.filter, q.offset);
+            let generation = index.generation();
+            if let Some(page) = self.pages.get_version(&page_key, generation) {
+                return Ok(page);
+            }
+            let edits = self.pages.before_read();
             let (ids, total) = blocking(|| index.search(node, &q.filter, limit, q.offset))?;
             let items = self.summaries(&ids).await?;
-            return Ok(ItemPage { items, total, total_estimated: false });
+            let page = ItemPage { items, total, total_estimated: false };
+            self.pages.put_version(page_key, edits, generation, page.clone());
+            return Ok(page);
         }
         // PostgreSQL full text (or no query at all): one SQL filter for count and page.
         let tsquery = query.as_ref().map(search::to_tsquery);
@@ -1587,6 +1623,14 @@ impl Store {
 /// `{select} FROM items WHERE` the full-text query and the filter: the list's count,
 /// its page, and the planner's estimate.
 /// The ids of the items whose canonical URL is one of the batch's, in one statement.
+/// The outcome of an ingest whose batch was dropped before it was known.
+fn interrupted() -> StoreError {
+    StoreError::Busy(
+        "the ingest was interrupted before its outcome was known; ingesting the page again finds it if it was stored"
+            .into(),
+    )
+}
+
 async fn known_urls(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     items: &[PreparedItem],

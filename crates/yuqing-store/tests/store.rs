@@ -512,6 +512,43 @@ fn random_text(seed: u64, words: usize) -> String {
     out
 }
 
+/// Ingests that keep arriving while earlier ones are written share transactions: a
+/// caller whose item another caller's batch wrote returns at once instead of waiting
+/// for a turn it no longer needs. (When every caller waited for its turn, those already
+/// answered passed the turn on one by one, each writing the one item that had arrived
+/// meanwhile: about one transaction per item with 16 in flight.)
+#[tokio::test]
+async fn streamed_ingests_share_transactions() {
+    use futures_util::StreamExt;
+    const N: usize = 120;
+    for t in each().await {
+        let store = &t.store;
+        let before = store.ingest_transactions();
+        let items: Vec<NewItem> = (0..N)
+            .map(|n| {
+                item(
+                    &format!("https://s.example/{n}"),
+                    &format!("第{n}条消息"),
+                    &random_text(n as u64 + 1_000, 60),
+                    "2026-11-21T14:05:00+08:00",
+                    Tone::Neutral,
+                    Tier::Local,
+                )
+            })
+            .collect();
+        let outcomes: Vec<_> =
+            futures_util::stream::iter(items.into_iter().map(|i| store.ingest(i))).buffer_unordered(16).collect().await;
+        assert_eq!(outcomes.len(), N);
+        for o in &outcomes {
+            assert!(matches!(o, Ok(IngestOutcome::New { .. })), "{o:?}");
+        }
+        let txs = store.ingest_transactions() - before;
+        assert!(txs >= 1 && txs <= (N / 4) as u64, "{txs} ingest transactions for {N} items, 16 in flight");
+        assert_eq!(store.counts().await.expect("counts").items, N as i64);
+        t.close().await;
+    }
+}
+
 /// Many ingests waiting at once share transactions (group commit): each canonical URL
 /// is stored once, a repost links to the first-seen copy whichever came first, the same
 /// URL sent twice gives the one id, and the search index holds exactly the items.

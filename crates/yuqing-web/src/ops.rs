@@ -66,6 +66,13 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     for (name, help, v) in counters {
         sample(&mut out, name, "counter", help, v.load(Ordering::Relaxed));
     }
+    sample(
+        &mut out,
+        "yuqing_ingest_transactions_total",
+        "counter",
+        "Ingest transactions committed (items stored per transaction show how well concurrent ingests share commits).",
+        state.store.ingest_transactions(),
+    );
     // Store counts are gauges; when the database does not answer, say so instead of
     // failing the whole scrape, so the counters above still arrive.
     match state.store.counts().await {
