@@ -808,9 +808,10 @@ impl Store {
     /// item of it is written again alone, so one bad item fails only itself.
     ///
     /// A caller that gives up (its future dropped) before its turn leaves its item in
-    /// the queue: the next ingest writes it. A caller dropped while writing a batch rolls
-    /// the batch back; the other callers of that batch get an error and nothing of theirs
-    /// is stored (the collector fetches such pages again).
+    /// the queue: the next caller to take the turn, or the next ingest, writes it. A
+    /// caller dropped while writing a batch rolls the batch back; the other callers of
+    /// that batch get an error and nothing of theirs is stored (the collector fetches
+    /// such pages again).
     pub async fn ingest_prepared(&self, prepared: PreparedItem) -> Result<IngestOutcome> {
         self.warm_events().await;
         let (answer, mut outcome) = tokio::sync::oneshot::channel();
@@ -832,8 +833,11 @@ impl Store {
         };
         {
             let _turn = turn;
-            // Everything queued by now, batch after batch: a caller that queued behind a
-            // full batch may have given up, so the queue is emptied, not left to it.
+            // What is queued, batch after batch, until this caller's own item is written;
+            // then the turn passes on to the callers whose items are still queued (each
+            // waits for it above). Writing until the queue was empty kept one caller, and
+            // the fetch behind it, writing other callers' items for as long as pages kept
+            // coming. Items left by callers that all gave up wait for the next ingest.
             loop {
                 let batch: Vec<Queued> = {
                     let mut q = self.ingest_queue.lock().unwrap_or_else(|p| p.into_inner());
@@ -844,6 +848,11 @@ impl Store {
                     break;
                 }
                 self.write_batch(batch).await;
+                match outcome.try_recv() {
+                    Ok(result) => return result,
+                    Err(tokio::sync::oneshot::error::TryRecvError::Closed) => return Err(interrupted()),
+                    Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
+                }
             }
         }
         outcome.await.unwrap_or_else(|_| Err(interrupted()))
