@@ -320,9 +320,9 @@ struct PageEntry<T> {
 /// the generation, whatever their size: exactly what reading them again would give
 /// until the next index commit, but for a tone corrected meanwhile.
 ///
-/// The rule, as for totals: only a page whose list holds [`EXACT_BELOW`] items or more
-/// is kept, so a small store (every test, a new office) always sees the database's
-/// answer. Such a page may miss items stored in the last [`PAGE_TTL`] (on top of a
+/// For pages read from the database the rule is as for totals: only a page whose list
+/// holds [`EXACT_BELOW`] items or more is kept, so a small store (every test, a new
+/// office) always sees the database's answer. Such a page may miss items stored in the last [`PAGE_TTL`] (on top of a
 /// list of ten thousand); a change to items already listed (a tone correction) clears
 /// the cache at once ([`PageCache::edited`]). When a page expires, the first reader
 /// reads it anew and the others keep the old page meanwhile (at most

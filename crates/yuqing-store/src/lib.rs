@@ -1336,7 +1336,8 @@ impl Store {
             // are (`SearchIndex::search`), so it is what reading it again would give,
             // but for a tone corrected meanwhile (`PageCache::edited` clears it then).
             // Kept, the 50 summaries are not read again for every desk searching the
-            // same term (SQLite, 30,000 items, 100 connections: 675 req/s, p99 240 ms).
+            // same term (SQLite, 30,000 items, 100 connections: 988-1,057 -> 1,621-1,979
+            // req/s, BENCHMARKS.md).
             // After a commit the first reader reads the page anew while the others keep
             // the page of the generation before for those few milliseconds.
             let page_key = format!("index|{node:?}|{:?}|{limit}|{}", q.filter, q.offset);
@@ -1629,9 +1630,6 @@ impl Store {
     }
 }
 
-/// `{select} FROM items WHERE` the full-text query and the filter: the list's count,
-/// its page, and the planner's estimate.
-/// The ids of the items whose canonical URL is one of the batch's, in one statement.
 /// The outcome of an ingest whose batch was dropped before it was known.
 fn interrupted() -> StoreError {
     StoreError::Busy(
@@ -1640,6 +1638,7 @@ fn interrupted() -> StoreError {
     )
 }
 
+/// The ids of the items whose canonical URL is one of the batch's, in one statement.
 async fn known_urls(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     items: &[PreparedItem],
@@ -1660,6 +1659,8 @@ async fn known_urls(
     Ok(known)
 }
 
+/// `{select} FROM items WHERE` the full-text query and the filter: the list's count,
+/// its page, and the planner's estimate.
 fn count_sql(select: &str, tsquery: Option<&str>, filter: &ItemFilter) -> Sql<'static> {
     let mut q = Sql::new(format!("{select} FROM items WHERE 1 = 1"));
     if let Some(tsq) = tsquery {
